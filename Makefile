@@ -1,0 +1,59 @@
+# Two commands on a fresh machine:  `make run`  (everything, on SQLite)  and  `make test`.
+SHELL := /bin/bash
+PY310 ?= $(shell (pyenv root 2>/dev/null || echo $$HOME/.pyenv) | head -1)/versions/3.10.13/bin/python3.10
+VENV := .venv
+RASA_VENV := .venv-rasa
+STAMPS := .stamps
+MODEL := models/avecvous.tar.gz
+RASA := PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
+MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/components urgent -name '*.yml' -o -name '*.py' 2>/dev/null)
+
+.PHONY: run test setup model shell lint validate freeze clean bench
+
+run: setup model
+	$(VENV)/bin/python -m ops.stack
+
+test: setup model
+	bash scripts/test.sh
+
+setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/chromium
+
+$(STAMPS)/app: pyproject.toml constraints-app.txt
+	test -x $(VENV)/bin/python || $(PY310) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-app.txt -e ".[dev]"
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/rasa: requirements-rasa.txt constraints-rasa.txt
+	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-rasa.txt -r requirements-rasa.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# Debian's Chromium for the real-browser tests (Playwright drives it; it downloads no browser).
+$(STAMPS)/chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@mkdir -p $(STAMPS) && touch $@
+
+# Trained only when the pipeline, the domain or the training data changed.
+model: $(MODEL)
+$(MODEL): $(STAMPS)/rasa $(MODEL_INPUTS)
+	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name avecvous --quiet
+
+validate: $(STAMPS)/rasa
+	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings
+
+lint: $(STAMPS)/app
+	$(VENV)/bin/ruff check .
+
+# A terminal chat for volunteers and developers (starts the stack if it is not running).
+shell: setup model
+	$(VENV)/bin/python -m ops.shell
+
+bench: setup
+	for f in scripts/benchmarks/*.py; do $(VENV)/bin/python $$f || exit 1; done
+
+freeze:
+	$(VENV)/bin/pip freeze --exclude-editable | sed '1i # Full pinned set of the project virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-app.txt
+	$(RASA_VENV)/bin/pip freeze | sed '1i # Full pinned set of the Rasa virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-rasa.txt
+
+clean:
+	rm -rf $(STAMPS) models run results test-artifacts

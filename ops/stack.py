@@ -1,0 +1,176 @@
+"""Starts and stops the project's processes: Rasa, the action server, the web process and,
+when a bot token is configured, the Telegram process. Used by `make run` and the e2e tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL_DIR = ROOT / "models"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tracker_store_env(kind: str, run_dir: Path) -> tuple[str, dict[str, str]]:
+    """The endpoints file and its variables for TRACKER_STORE=sqlite|postgres|redis."""
+    if kind == "postgres":
+        return "bot/endpoints.postgres.yml", {
+            "PG_HOST": os.environ.get("PG_HOST", "127.0.0.1"),
+            "PG_PORT": os.environ.get("PG_PORT", "5432"),
+            "PG_USER": os.environ.get("PG_USER", "postgres"),
+            "PG_PASSWORD": os.environ.get("PG_PASSWORD", ""),
+            "PG_DATABASE": os.environ.get("PG_DATABASE", "test"),
+        }
+    if kind == "redis":
+        return "bot/endpoints.redis.yml", {
+            "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1"),
+            "REDIS_PORT": os.environ.get("REDIS_PORT", "6379"),
+            "REDIS_DB": os.environ.get("REDIS_DB", "0"),
+            "TRACKER_RECORD_EXPIRY": str(int(os.environ.get("TRACKER_RETENTION_DAYS", "30")) * 86400),
+        }
+    return "bot/endpoints.yml", {"RASA_TRACKER_DB": str(run_dir / "rasa_trackers.db")}
+
+
+@dataclass
+class Stack:
+    run_dir: Path
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    web_port: int = 8000
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    with_telegram: bool | None = None  # None: when TELEGRAM_BOT_TOKEN is set
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "AVECVOUS_RUN_DIR": str(self.run_dir),
+            "RASA_PORT": str(self.rasa_port),
+            "RASA_URL": self.rasa_url,
+            "ACTIONS_PORT": str(self.actions_port),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "WEB_PORT": str(self.web_port),
+            "SANIC_HOST": "127.0.0.1",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        })
+        env.update(self.env_overrides)
+        return env
+
+    def commands(self, env: dict[str, str]) -> dict[str, list[str]]:
+        endpoints, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
+        env.update(store_env)
+        cmds = {
+            "actions": [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
+                        "--port", str(self.actions_port), "--quiet"],
+            "rasa": [str(RASA_BIN), "run", "--model", str(MODEL_DIR), "--enable-api",
+                     "--interface", "127.0.0.1", "--port", str(self.rasa_port),
+                     "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
+                     "--log-file", str(self.log_dir / "rasa.log")],
+            "web": [str(APP_PYTHON), "-m", "uvicorn", "web.app:create_app", "--factory",
+                    "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
+                    "--no-access-log"],
+        }
+        telegram = self.with_telegram if self.with_telegram is not None else bool(env.get("TELEGRAM_BOT_TOKEN"))
+        if telegram:
+            cmds["telegram"] = [str(APP_PYTHON), "-m", "channels.telegram"]
+        return cmds
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        for name, cmd in self.commands(env).items():
+            log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
+            # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
+            self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_healthy(self, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, proc in self.processes.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} stopped (exit {proc.returncode}); see {self.log_dir}")
+            try:
+                if httpx.get(f"{self.web_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"not healthy after {timeout:.0f} s; see {self.log_dir}")
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.processes.clear()
+
+
+def main() -> int:
+    run_dir = Path(os.environ.get("AVECVOUS_RUN_DIR", ROOT / "run")).resolve()
+    stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+                  actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+                  web_port=int(os.environ.get("WEB_PORT", "8000")))
+    print(f"Démarrage… (journaux dans {stack.log_dir})", flush=True)
+    started = time.monotonic()
+    stack.start()
+    try:
+        stack.wait_healthy()
+        print(f"Prêt en {time.monotonic() - started:.0f} s.\n"
+              f"  Page de démonstration : {stack.web_url}/\n"
+              f"  Espace professionnels : {stack.web_url}/staff\n"
+              f"  API REST de Rasa      : {stack.rasa_url}/webhooks/rest/webhook\n"
+              f"Ctrl-C pour tout arrêter.", flush=True)
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        print(f"Arrêt : {', '.join(dead)} s'est arrêté (voir {stack.log_dir}).", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nArrêt demandé.", flush=True)
+        return 0
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"Échec du démarrage : {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
