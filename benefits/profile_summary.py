@@ -1,0 +1,63 @@
+"""A short summary of a resident's answers for the team that will receive them (with consent)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benefits.catalogue_loader import load_questions
+
+UNKNOWN = "unknown"
+
+
+def _money(value: Any) -> str:
+    return f"{float(value):,.0f} €".replace(",", " ")
+
+
+def _label(question_id: str, value: Any) -> str:
+    """The button title for a choice value, else the value itself."""
+    for q in load_questions():
+        if q.id == question_id:
+            titles = {str(b.value): b.title for b in (q.buttons or [])}
+            if isinstance(value, list):
+                return ", ".join(titles.get(str(v), str(v)) for v in value)
+            return titles.get(str(value), str(value))
+    return str(value)
+
+
+def profile_summary(profile: dict[str, Any], commune_name: str | None = None) -> list[str]:
+    """Lines such as '68 ans', 'Seul(e), 2 enfant(s) (3 et 7 ans)', in plain words for staff."""
+    def known(key: str) -> bool:
+        return profile.get(key) not in (None, UNKNOWN)
+
+    lines: list[str] = []
+    if known("age"):
+        lines.append(f"{profile['age']} ans")
+    family = []
+    if known("household"):
+        family.append(_label("household", profile["household"]))
+    if known("children_count"):
+        count = int(profile["children_count"])
+        text = "sans enfant à charge" if count == 0 else f"{count} enfant(s) à charge"
+        ages = profile.get("children_ages")
+        if count and isinstance(ages, list) and ages:
+            text += " (" + ", ".join(str(a) for a in ages) + " ans)"
+        family.append(text)
+    if family:
+        lines.append(", ".join(family))
+    if known("income_monthly"):
+        income = f"Revenus du foyer : {_money(profile['income_monthly'])} par mois"
+        if known("income_kinds"):
+            income += f" ({_label('income_kinds', profile['income_kinds'])})"
+        lines.append(income)
+    if known("housing"):
+        housing = f"Logement : {_label('housing', profile['housing'])}"
+        if known("rent"):
+            housing += f", loyer {_money(profile['rent'])}"
+        lines.append(housing)
+    if known("work"):
+        lines.append(f"Activité : {_label('work', profile['work'])}")
+    if known("disability") and profile["disability"] != "none":
+        lines.append(f"Handicap : {_label('disability', profile['disability'])}")
+    if commune_name:
+        lines.append(f"Commune : {commune_name}")
+    return lines

@@ -1,0 +1,75 @@
+"""Small conversation actions: fallback, resuming the questionnaire, erasing data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, Restarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.buttons import MENU, button
+from bot.actions.tracker_profile import latest_intent
+
+
+class ActionFallback(Action):
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(
+            text="Pardon, je n'ai pas bien compris. Vous pouvez choisir ci-dessous, ou écrire autrement.",
+            buttons=MENU + ([button("Continuer mes questions", "continue")]
+                            if any(tracker.get_slot(s) is not None for s in ("age", "household")) else []))
+        return []
+
+
+class ActionResume(Action):
+    def name(self) -> str:
+        return "action_resume"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if tracker.get_slot("profile_complete"):
+            dispatcher.utter_message(text="Je reprends vos résultats.")
+        elif any(tracker.get_slot(s) is not None for s in ("age", "household", "commune")):
+            dispatcher.utter_message(text="D'accord, on reprend là où nous en étions.")
+        else:
+            dispatcher.utter_message(text="D'accord, commençons.")
+        return [SlotSet("question_tries", 0)]
+
+
+class ActionAskDeleteData(Action):
+    def name(self) -> str:
+        return "action_ask_delete_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(
+            text="Voulez-vous vraiment effacer vos réponses et vos demandes de rendez-vous ? "
+                 "Cela ne peut pas être annulé.",
+            buttons=[button("Oui, tout effacer", "affirm"), button("Non, garder", "deny")])
+        return [SlotSet("pending_confirmation", "delete_data")]
+
+
+class ActionDeleteData(Action):
+    def name(self) -> str:
+        return "action_delete_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        intent, _ = latest_intent(tracker)
+        if intent != "affirm":
+            dispatcher.utter_message(response="utter_delete_cancelled")
+            return [SlotSet("pending_confirmation", None)]
+        from booking.erasure import erase_conversation  # the booking database side
+
+        cancelled = erase_conversation(tracker.sender_id)
+        lines = ["C'est fait. J'ai effacé vos réponses à mes questions."]
+        if cancelled:
+            lines.append(f"J'ai aussi annulé et effacé {cancelled} demande{'s' if cancelled > 1 else ''} "
+                         "de rendez-vous.")
+        lines.append("Si vous revenez, nous repartirons de zéro.")
+        dispatcher.utter_message(text=" ".join(lines), buttons=MENU)
+        return [ActiveLoop(None), Restarted()]

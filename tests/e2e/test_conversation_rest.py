@@ -1,0 +1,81 @@
+"""From greeting to a finished questionnaire through the real REST channel."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+# How a 68-year-old living alone on a small pension in Nancy answers, the way people type.
+PERSONA_TYPED = {
+    "age": "j'ai soixante-huit ans",
+    "household": "je vis seule",
+    "children_count": "pas d'enfant",
+    "children_ages": "jsp",
+    "income_monthly": "720 euros par mois",
+    "income_kinds": "ma retraite",
+    "housing": "locataire",
+    "rent": "450 balles",
+    "work": "retraitée",
+    "disability": "non",
+    "commune": "nancy",
+}
+EXPECTED = {"age": 68, "household": "alone", "income_monthly": 720.0, "housing": "tenant",
+            "work": "retired", "commune": "54395"}
+
+
+def test_greeting_offers_the_three_paths(chat):
+    chat.say("bonjour")
+    titles = [b["title"] for b in chat.buttons]
+    assert "Trouver mes aides" in titles and "Prendre rendez-vous" in titles and "Parler à quelqu'un" in titles
+    assert "pas une personne" in chat.text and "confidentielles" in chat.text
+
+
+def test_questionnaire_to_results(chat):
+    chat.say("bonjour")
+    chat.say("/start_benefits_check")
+    asked = []
+    for _ in range(15):
+        requested = chat.slot("requested_slot")
+        if requested is None:
+            break
+        asked.append(requested)
+        chat.say(PERSONA_TYPED[requested])
+    assert chat.slot("requested_slot") is None, f"questionnaire did not finish: {asked}"
+    assert len(asked) <= 11
+    slots = chat.tracker()["slots"]
+    for key, value in EXPECTED.items():
+        if key in asked:
+            assert slots[key] == value, key
+    assert "ASPA" in chat.text or "minimum vieillesse" in chat.text.lower()
+    assert any(b["title"] == "Prendre rendez-vous" for b in chat.buttons)
+
+
+def test_bad_answer_gets_a_gentle_reask_then_skip(chat):
+    chat.say("/start_benefits_check")
+    first = chat.slot("requested_slot")
+    assert first == "age"
+    chat.say("bof")
+    assert chat.slot("requested_slot") == "age"
+    assert "ans" in chat.text  # an example of a valid answer
+    chat.say("euh")
+    assert any(b["title"] == "Passer cette question" for b in chat.buttons)
+
+
+def test_correction_in_passing(chat):
+    chat.say("/start_benefits_check")
+    chat.say("45 ans")
+    assert chat.slot("age") == 45
+    chat.say("non en fait j'ai 47 ans")
+    assert chat.slot("age") == 47
+
+
+def test_urgent_message_interrupts_then_resumes(chat):
+    chat.say("/start_benefits_check")
+    chat.say("52")
+    requested = chat.slot("requested_slot")
+    chat.say("jdors ds ma voiture depuis 3 jours")
+    assert "115" in chat.text
+    assert chat.slot("age") == 52
+    chat.say("/continue")
+    assert chat.slot("requested_slot") == requested
