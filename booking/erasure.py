@@ -1,0 +1,23 @@
+"""Erasing a resident's appointment requests when they ask ("effacer mes données")."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from booking.models import AppointmentRequest
+from core.db import session_scope
+
+
+def erase_conversation(conversation_id: str, *, url: str | None = None) -> int:
+    """Delete every request made from this conversation (slots are freed with them).
+
+    Returns how many were erased. Staff lose the request: that is what the resident asked for."""
+    if not conversation_id:
+        return 0
+    with session_scope(url) as session:
+        requests = session.scalars(
+            select(AppointmentRequest).where(AppointmentRequest.conversation_id == conversation_id)
+        ).all()
+        for request in requests:
+            session.delete(request)
+        return len(requests)
