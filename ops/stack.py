@@ -109,6 +109,9 @@ class Stack:
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
+        # The database schema first: the action server books into it from the first message.
+        subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
         for name, cmd in self.commands(env).items():
             log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
             # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.

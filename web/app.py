@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from core.settings import get_settings
+from web.lifecycle import lifespan
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ ROUTERS = ["web.ics", "channels.web.router", "staff.router"]
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Avec vous pour vos droits", docs_url=None, redoc_url=None)
+    app = FastAPI(title="Avec vous pour vos droits", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     @app.get("/health")
     async def health() -> JSONResponse:

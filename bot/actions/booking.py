@@ -17,6 +17,7 @@ from booking import service
 from booking.contacts import clean_first_name, display_phone, normalize_phone
 from booking.errors import BookingError, InvalidInput, SlotTaken, SlotUnavailable
 from booking.ics_links import ics_url
+from booking.notify import deliver_pending_in_background
 from booking.references import normalize_reference
 from booking.slots import format_local, free_slots
 from bot.actions.buttons import MENU, button
@@ -303,6 +304,7 @@ class ActionConfirmBooking(Action):
         except BookingError as exc:
             dispatcher.utter_message(text=exc.message + " Pouvez-vous réessayer ?", buttons=MENU)
             return reset
+        deliver_pending_in_background()  # tell the team now; the web process retries failures
         dispatcher.utter_message(text=confirmation_text(request, evaluation.likely),
                                  json_message={"ics_url": ics_url(request.reference)})
         return reset + [SlotSet("booking_reference", request.reference)]

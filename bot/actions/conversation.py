@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, Restarted, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.buttons import MENU, button
@@ -61,7 +61,7 @@ class ActionDeleteData(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
         if intent != "affirm":
-            dispatcher.utter_message(response="utter_delete_cancelled")
+            dispatcher.utter_message(text="D'accord, je n'efface rien.")
             return [SlotSet("pending_confirmation", None)]
         from booking.erasure import erase_conversation  # the booking database side
 
@@ -72,4 +72,18 @@ class ActionDeleteData(Action):
                          "de rendez-vous.")
         lines.append("Si vous revenez, nous repartirons de zéro.")
         dispatcher.utter_message(text=" ".join(lines), buttons=MENU)
-        return [ActiveLoop(None), Restarted()]
+        # After a restart nothing is left to predict from: wait for the person.
+        return [ActiveLoop(None), Restarted(), FollowupAction("action_listen")]
+
+
+class ActionStartOver(Action):
+    """"Recommencer": forget the answers and show the menu again."""
+
+    def name(self) -> str:
+        return "action_start_over"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text="C'est reparti de zéro : j'ai oublié vos réponses. Que voulez-vous faire ?",
+                                 buttons=MENU)
+        return [ActiveLoop(None), Restarted(), FollowupAction("action_listen")]

@@ -1,0 +1,223 @@
+"""evaluate(profile): every benefit of the catalogue with a status, reasons and an amount.
+
+Statuses: "likely" (every condition holds), "not_now" (one condition fails for an answer the
+person gave), "unknown" (some answer is missing or was "je ne sais pas"). The answer is never
+empty: it always names a person to check with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from benefits import explain
+from benefits.catalogue_loader import Benefit, Catalogue, load_catalogue
+from benefits.estimators import Estimate, estimate
+from benefits.schema import CATEGORIES, HowToApply, Institution, Source
+
+LIKELY, NOT_NOW, UNKNOWN = "likely", "not_now", "unknown"
+STATUS_ORDER = {LIKELY: 0, UNKNOWN: 1, NOT_NOW: 2}
+CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+# Used only if the institutions folder lacks the Département (e.g. a test fixture).
+FALLBACK_CONTACT = Institution(
+    id="departement_54",
+    name="Département de Meurthe-et-Moselle (Maisons départementales des solidarités)",
+    website="https://meurthe-et-moselle.fr",
+)
+
+
+@dataclass
+class BenefitResult:
+    id: str
+    name: str
+    category: str
+    status: str
+    missing: list[str]                # question ids still needed (unknown status only)
+    summary: str
+    amount_text: str
+    estimate: Estimate | None
+    administrator: Institution | None
+    how_to_apply: HowToApply
+    sources: list[Source]
+    confidence: str
+    # Reasons are phrased only when read: most of the ~100 results are never shown.
+    explainer: Callable[[], list[str]] = field(default=lambda: [], repr=False, compare=False)
+
+    @cached_property
+    def reasons(self) -> list[str]:
+        """Plain-French sentences saying why (likely), why not (not_now) or what is missing."""
+        return self.explainer()
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def yearly_value(self) -> float:
+        return self.estimate.yearly if self.estimate else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "category": self.category,
+            "category_label": self.category_label,
+            "status": self.status,
+            "reasons": self.reasons,
+            "missing": self.missing,
+            "summary": self.summary,
+            "amount_text": self.amount_text,
+            "estimate": None if self.estimate is None else {
+                "value": self.estimate.value, "period": self.estimate.period, "exact": self.estimate.exact,
+            },
+            "administrator": None if self.administrator is None else self.administrator.model_dump(),
+            "how_to_apply": self.how_to_apply.model_dump(),
+            "sources": [s.model_dump(mode="json") for s in self.sources],
+            "confidence": self.confidence,
+        }
+
+
+@dataclass
+class Evaluation:
+    results: list[BenefitResult]
+    human_contacts: list[Institution]   # never empty: someone who can check with the person
+    message: str
+    by_id: dict[str, BenefitResult] = field(default_factory=dict)
+
+    def with_status(self, status: str) -> list[BenefitResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def likely(self) -> list[BenefitResult]:
+        return self.with_status(LIKELY)
+
+    @property
+    def unknown(self) -> list[BenefitResult]:
+        return self.with_status(UNKNOWN)
+
+    @property
+    def not_now(self) -> list[BenefitResult]:
+        return self.with_status(NOT_NOW)
+
+    def status_of(self, benefit_id: str) -> str | None:
+        result = self.by_id.get(benefit_id)
+        return result.status if result else None
+
+    def by_category(self, status: str = LIKELY) -> dict[str, list[BenefitResult]]:
+        """Results of one status grouped by category label, in ranking order."""
+        groups: dict[str, list[BenefitResult]] = {}
+        for result in self.with_status(status):
+            groups.setdefault(result.category_label, []).append(result)
+        return groups
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "human_contacts": [c.model_dump() for c in self.human_contacts],
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def status_of(benefit: Benefit, facts: Mapping[str, Any]) -> str:
+    value = benefit.rule.eval(facts)
+    return LIKELY if value is True else NOT_NOW if value is False else UNKNOWN
+
+
+def _explainer(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any], profile: Mapping[str, Any],
+               status: str) -> Callable[[], list[str]]:
+    if status == LIKELY:
+        return lambda: explain.likely_reasons(catalogue, benefit, facts)
+    if status == NOT_NOW:
+        return lambda: explain.not_now_reasons(catalogue, benefit, facts)
+    return lambda: explain.unknown_reasons(catalogue, benefit, facts, profile)
+
+
+def _result(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
+            profile: Mapping[str, Any]) -> BenefitResult:
+    status = status_of(benefit, facts)
+    entry = benefit.entry
+    missing = explain.missing_questions(catalogue, benefit, facts) if status == UNKNOWN else []
+    return BenefitResult(
+        id=entry.id,
+        name=entry.name,
+        category=entry.category,
+        status=status,
+        missing=missing,
+        summary=entry.summary,
+        amount_text=entry.amount.text,
+        estimate=estimate(benefit, facts) if status != NOT_NOW else None,
+        administrator=catalogue.institutions.get(entry.administrator),
+        how_to_apply=entry.how_to_apply,
+        sources=list(entry.sources),
+        confidence=entry.confidence,
+        explainer=_explainer(catalogue, benefit, facts, profile, status),
+    )
+
+
+def _rank_key(result: BenefitResult) -> tuple:
+    # Likely first, the largest amounts first; then the surest; unknowns with fewer gaps first.
+    return (
+        STATUS_ORDER[result.status],
+        len(result.missing),
+        -result.yearly_value,
+        CONFIDENCE_ORDER.get(result.confidence, 3),
+        result.name,
+    )
+
+
+def human_contacts(catalogue: Catalogue, profile: Mapping[str, Any]) -> list[Institution]:
+    """Who can check the person's rights with them: the local CCAS when known, the Département."""
+    contacts = []
+    commune = profile.get("commune")
+    if commune:
+        for institution in catalogue.institutions.values():
+            if str(commune) in institution.communes and institution.id.startswith("ccas_"):
+                contacts.append(institution)
+    contacts.append(catalogue.institutions.get("departement_54", FALLBACK_CONTACT))
+    return contacts
+
+
+def _message(likely: int, unknown: int, contact: Institution) -> str:
+    if likely == 1:
+        head = "Une aide semble possible pour vous."
+    elif likely > 1:
+        head = f"{likely} aides semblent possibles pour vous."
+    elif unknown:
+        head = "Il nous manque encore quelques réponses pour être sûrs."
+    else:
+        head = "Nous n'avons pas trouvé d'aide sûre pour l'instant."
+    phone = f" ({contact.phone})" if contact.phone else ""
+    return f"{head} Une personne peut vérifier votre situation avec vous : {contact.name}{phone}."
+
+
+def evaluate(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> Evaluation:
+    """Every benefit of the catalogue for this profile, ranked: likely first, by amount."""
+    catalogue = catalogue or load_catalogue()
+    profile = profile if isinstance(profile, Mapping) else {}
+    facts = catalogue.facts.build(profile)
+    results = [_result(catalogue, b, facts, profile) for b in catalogue.benefits]
+    results.sort(key=_rank_key)
+    contacts = human_contacts(catalogue, profile)
+    likely = sum(1 for r in results if r.status == LIKELY)
+    unknown = sum(1 for r in results if r.status == UNKNOWN)
+    return Evaluation(
+        results=results,
+        human_contacts=contacts,
+        message=_message(likely, unknown, contacts[0]),
+        by_id={r.id: r for r in results},
+    )
+
+
+def evaluate_one(benefit: Benefit, profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> BenefitResult:
+    catalogue = catalogue or load_catalogue()
+    return _result(catalogue, benefit, catalogue.facts.build(profile), profile)
+
+
+def statuses(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> dict[str, str]:
+    """Only the status of each benefit: the fast path for tests and the question picker."""
+    catalogue = catalogue or load_catalogue()
+    facts = catalogue.facts.build(profile)
+    return {b.id: status_of(b, facts) for b in catalogue.benefits}

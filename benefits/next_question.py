@@ -1,0 +1,77 @@
+"""next_question(profile): the unanswered question that decides the most still-open benefits.
+
+Each benefit whose status is still unknown shares one point among the questions that could decide
+it (a benefit waiting for one answer gives that question a whole point, one waiting for three
+answers gives each a third). The question with the most points is asked; on a tie, the one
+written first in questions.yml. A question is only candidate when its `asked_when` holds; when
+`asked_when` is itself unknown (rent before housing), the points go to the questions it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from benefits.catalogue_loader import Catalogue, load_catalogue
+from benefits.schema import Question
+
+
+def _askable(catalogue: Catalogue, wanted: set[str], facts: Mapping[str, Any], answered: set[str],
+             depth: int = 0) -> set[str]:
+    """The questions to ask now so as to learn the `wanted` ones (resolving `asked_when`)."""
+    result: set[str] = set()
+    for question_id in wanted:
+        if question_id in answered:
+            continue
+        question = catalogue.questions_by_id.get(question_id)
+        if question is None:
+            continue
+        if question.asked_when is None:
+            result.add(question_id)
+            continue
+        holds = question.asked_when.eval(facts)
+        if holds is True:
+            result.add(question_id)
+        elif holds is None and depth < 3:
+            needed: set[str] = set()
+            question.asked_when.missing(facts, answered, needed)
+            result |= _askable(catalogue, needed, facts, answered, depth + 1)
+    return result
+
+
+def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> dict[str, float]:
+    """Points of every question that can still change a result (empty: nothing left to ask)."""
+    catalogue = catalogue or load_catalogue()
+    facts = catalogue.facts.build(profile)
+    answered = catalogue.facts.answered(profile)
+    scores: dict[str, float] = {}
+    cache: dict[frozenset[str], set[str]] = {}
+    for benefit in catalogue.benefits:
+        if benefit.rule.eval(facts) is not None:
+            continue
+        wanted: set[str] = set()
+        benefit.rule.missing(facts, answered, wanted)
+        if not wanted:
+            continue  # only "je ne sais pas" answers stand in the way: nothing to ask
+        key = frozenset(wanted)
+        if key not in cache:
+            cache[key] = _askable(catalogue, wanted, facts, answered)
+        askable = cache[key]
+        if not askable:
+            continue
+        share = 1.0 / len(askable)
+        for question_id in askable:
+            scores[question_id] = scores.get(question_id, 0.0) + share
+    return scores
+
+
+def next_question(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> Question | None:
+    """The best question to ask next, or None when no answer can change any result."""
+    catalogue = catalogue or load_catalogue()
+    profile = profile if isinstance(profile, Mapping) else {}
+    scores = question_scores(profile, catalogue)
+    if not scores:
+        return None
+    order = catalogue.question_order
+    best = max(scores, key=lambda q: (round(scores[q], 9), -order.get(q, len(order))))
+    return catalogue.questions_by_id[best].question

@@ -1,0 +1,176 @@
+"""Pydantic models of the data files: catalogue entries, institutions, questions.
+
+Only the shape is checked here; rule compilation (and the cross-file checks: known fields,
+known institutions, known estimators) is done by `catalogue_loader`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CATEGORIES = {
+    "revenu": "Revenus",
+    "logement": "Logement",
+    "sante": "Santé",
+    "handicap": "Handicap",
+    "famille": "Famille",
+    "jeunes": "Jeunes",
+    "seniors": "Personnes âgées",
+    "emploi": "Emploi",
+    "mobilite": "Transports",
+    "energie": "Énergie",
+    "alimentation": "Alimentation",
+    "droits": "Accès aux droits",
+    "loisirs": "Loisirs et vacances",
+    "education": "Études et école",
+}
+
+Category = Literal[
+    "revenu", "logement", "sante", "handicap", "famille", "jeunes", "seniors",
+    "emploi", "mobilite", "energie", "alimentation", "droits", "loisirs", "education",
+]
+
+QuestionType = Literal["age", "count", "ages_list", "amount", "choice", "multi_choice", "yes_no", "commune"]
+
+
+class _Strict(BaseModel):
+    # Unknown keys are refused so that a typo ("conditon:") is reported instead of ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _codes_as_strings(value: Any) -> Any:
+    # YAML reads 54395 as an int when it is not quoted; INSEE/SIREN codes are strings.
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return value
+
+
+# --- catalogue entries -------------------------------------------------------------------
+
+
+class Source(_Strict):
+    url: str = Field(pattern=r"^https?://")
+    title: str = Field(min_length=1)
+    checked: date
+
+
+class Amount(_Strict):
+    kind: Literal["monthly", "yearly", "one_off", "in_kind", "variable"]
+    value: float | None = None
+    estimator: str | None = None
+    text: str = Field(min_length=1)
+    effective_date: date | None = None
+    # Optional amount by household composition, same shape as an income ceiling table.
+    table: dict[str, Any] | None = None
+
+
+class HowToApply(_Strict):
+    online: str | None = None
+    form: str | None = None
+    where: str | None = None
+    documents: list[str] = []
+    decided_by: str | None = None
+    phone: str | None = None
+
+
+class Territory(_Strict):
+    scope: Literal["national", "departement", "epci", "communes"]
+    codes: list[str] = []
+
+    _codes = field_validator("codes", mode="before")(_codes_as_strings)
+
+
+class BenefitEntry(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    short_name: str | None = None          # e.g. "l'ASPA", used in reason sentences
+    aliases: list[str] = []                 # other names a resident may type
+    administrator: str
+    category: Category
+    summary: str = Field(min_length=1)
+    conditions: list[Any] = []
+    amount: Amount
+    how_to_apply: HowToApply
+    territory: Territory = Territory(scope="national")
+    sources: list[Source] = Field(min_length=1)
+    confidence: Literal["high", "medium", "low"]
+    notes: str | None = None
+    keywords: list[str] = []
+
+
+# --- institutions -------------------------------------------------------------------------
+
+
+class Institution(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    phone: str | None = None
+    website: str = Field(pattern=r"^https?://")
+    address: str | None = None
+    email: str | None = None
+    note: str | None = None
+    communes: list[str] = []               # communes served (local institutions such as a CCAS)
+    source: str | None = None
+
+    _communes = field_validator("communes", mode="before")(_codes_as_strings)
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone_as_string(cls, value: Any) -> Any:
+        return None if value is None else str(value)
+
+
+# --- questions ----------------------------------------------------------------------------
+
+
+class Button(_Strict):
+    title: str = Field(min_length=1)
+    value: Any
+    phrase: str | None = None   # who the value describes: "les locataires"
+    fact: str | None = None     # how the value reads in a reason: "locataire"
+
+    @property
+    def payload(self) -> Any:
+        return self.value
+
+
+class FactVariant(_Strict):
+    when: list[Any]
+    text: str
+
+
+class Question(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    text: str = Field(min_length=1)
+    type: QuestionType
+    label: str = Field(min_length=1)
+    buttons: list[Button] = []
+    accepts_unknown: bool = False
+    asked_when: list[Any] = []
+    skipped_value: Any = None
+    range: tuple[float, float] | None = None
+    fact: str | None = None
+    fact_variants: list[FactVariant] = []
+    why_not: dict[str, str] = {}
+
+    @property
+    def choice_values(self) -> list[Any]:
+        return [b.value for b in self.buttons]
+
+    def button_for(self, value: Any) -> Button | None:
+        for button in self.buttons:
+            if button.value == value:
+                return button
+        return None
+
+    def as_buttons(self) -> list[dict[str, Any]]:
+        """Buttons as the chat channels want them, with "Je ne sais pas" when it is accepted."""
+        buttons = [{"title": b.title, "payload": b.value} for b in self.buttons]
+        if not buttons and self.type == "yes_no":
+            buttons = [{"title": "Oui", "payload": True}, {"title": "Non", "payload": False}]
+        if self.accepts_unknown:
+            buttons.append({"title": "Je ne sais pas", "payload": "unknown"})
+        return buttons

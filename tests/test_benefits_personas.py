@@ -1,0 +1,200 @@
+"""Personas on the real catalogue: profile -> expected status of key benefits.
+
+Each case names the public rule and its source. Ceilings are tested at the ceiling and one euro
+above (monthly income). Figures: /work/shared/reference/benefits_facts.csv (OpenFisca parameters,
+service-public.fr, caf.fr) as copied into the catalogue entries.
+"""
+
+import pytest
+
+from benefits import load_catalogue, statuses
+
+L, N, U = "likely", "not_now", "unknown"
+
+# A base resident: Nancy, alone, no children, tenant of a social dwelling, no disability.
+BASE = {
+    "household": "alone", "children_count": 0, "housing": "social_tenant", "rent": 400,
+    "disability": "none", "commune": "54395", "pregnant": False, "widowed": False,
+}
+
+
+def p(**answers):
+    return {**BASE, **answers}
+
+
+PERSONAS = [
+    # --- RSA: 25+ (or a child), not a student, resources under the "montant forfaitaire".
+    # service-public.fr N19775; OpenFisca rsa/rsa_m/montant_de_base_du_rsa: 651,69 € alone, 2026-04-01.
+    ("rsa_alone_at_ceiling", p(age=40, income_monthly=651.69, income_kinds=["none"], work="job_seeker"),
+     {"rsa": L}),
+    ("rsa_alone_one_euro_above", p(age=40, income_monthly=652.69, income_kinds=["none"], work="job_seeker"),
+     {"rsa": N}),
+    # Couple with 2 children: 651,69 × 1,5 × 1,3 × 1,3 ≈ 1 368,55 € (rsa_maj) — service-public.fr N19775.
+    ("rsa_couple_2_children_at_ceiling",
+     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1368.55,
+       income_kinds=["salary"], work="employed"),
+     {"rsa": L}),
+    ("rsa_couple_2_children_one_euro_above",
+     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1369.55,
+       income_kinds=["salary"], work="employed"),
+     {"rsa": N}),
+    # Under 25 without child: no RSA (rsa_cond age_min 25) — service-public.fr N19775.
+    ("rsa_under_25_without_child", p(age=22, income_monthly=0, income_kinds=["none"], work="job_seeker"),
+     {"rsa": N}),
+    # Students are excluded from the RSA as a rule — service-public.fr N19775.
+    ("rsa_student", p(age=30, income_monthly=0, income_kinds=["none"], work="student"), {"rsa": N}),
+    # "Je ne sais pas" for the income never gives a "no" — DEVELOPERS.md profile contract.
+    ("rsa_income_unknown", p(age=40, income_monthly="unknown", income_kinds=["none"], work="job_seeker"),
+     {"rsa": U}),
+
+    # --- Prime d'activité: 18+, earned income — caf.fr "la prime d'activité"; OpenFisca ppa.
+    ("prime_activite_part_time_worker",
+     p(age=30, income_monthly=1200, income_kinds=["salary"], work="employed"), {"prime_activite": L}),
+    ("prime_activite_no_earned_income",
+     p(age=30, income_monthly=0, income_kinds=["none"], work="job_seeker"), {"prime_activite": N}),
+    ("prime_activite_17_years_old",
+     p(age=17, income_monthly=600, income_kinds=["salary"], work="apprentice"), {"prime_activite": N}),
+
+    # --- ASPA: 65+, resources ≤ 1 043,60 €/month alone, 1 620,18 € couple (2026-01-01).
+    # service-public.fr F16871; OpenFisca aspa.
+    ("aspa_alone_at_ceiling", p(age=68, income_monthly=1043.60, income_kinds=["pension"], work="retired"),
+     {"aspa": L}),
+    ("aspa_alone_one_euro_above", p(age=68, income_monthly=1044.60, income_kinds=["pension"], work="retired"),
+     {"aspa": N}),
+    ("aspa_couple_at_ceiling",
+     p(age=70, household="couple", income_monthly=1620.18, income_kinds=["pension"], work="retired"),
+     {"aspa": L}),
+    ("aspa_couple_one_euro_above",
+     p(age=70, household="couple", income_monthly=1621.18, income_kinds=["pension"], work="retired"),
+     {"aspa": N}),
+    ("aspa_64_years_old", p(age=64, income_monthly=700, income_kinds=["pension"], work="retired"),
+     {"aspa": N}),
+    ("aspa_income_not_given_yet", {"age": 70, "commune": "54395"}, {"aspa": U}),
+
+    # --- AAH: incapacity ≥ 80 % (or 50–79 %), 20+ (16+), ceiling 1 041,59 €/month alone.
+    # service-public.fr F12242; OpenFisca aah.
+    ("aah_80_percent_low_income",
+     p(age=45, disability="rate_80_plus", income_monthly=300, income_kinds=["none"], work="unable"),
+     {"aah": L}),
+    ("aah_no_recognised_disability",
+     p(age=45, disability="none", income_monthly=300, income_kinds=["none"], work="unable"),
+     {"aah": N}),
+
+    # --- Complémentaire santé solidaire: 10 339 €/year alone (861,58 €/month) for free C2S,
+    # 13 957 €/year (1 163,08 €/month) with a contribution, 2025-04-01 → 2026-03-31.
+    # service-public.fr F10027; efl.fr (C2S ceilings 2025-04).
+    ("css_gratuite_at_ceiling", p(age=40, income_monthly=861.58, income_kinds=["salary"], work="employed"),
+     {"css_gratuite": L, "css_participative": N}),
+    ("css_gratuite_one_euro_above", p(age=40, income_monthly=862.58, income_kinds=["salary"], work="employed"),
+     {"css_gratuite": N, "css_participative": L}),
+    ("css_participative_at_ceiling",
+     p(age=40, income_monthly=1163.08, income_kinds=["salary"], work="employed"),
+     {"css_participative": L}),
+    ("css_participative_one_euro_above",
+     p(age=40, income_monthly=1164.08, income_kinds=["salary"], work="employed"),
+     {"css_participative": N, "css_gratuite": N}),
+
+    # --- Allocations familiales: from 2 dependent children under 20 — caf.fr; OpenFisca af.
+    ("af_two_children",
+     p(age=38, household="couple", children_count=2, children_ages=[5, 12], income_monthly=3000,
+       income_kinds=["salary"], work="employed"),
+     {"allocations_familiales": L}),
+    ("af_one_child",
+     p(age=38, household="couple", children_count=1, children_ages=[5], income_monthly=3000,
+       income_kinds=["salary"], work="employed"),
+     {"allocations_familiales": N}),
+
+    # --- ARS: a child 6–18, ceiling 28 956 €/year for 1 child (22 274 × 1,3, 2026-01-01).
+    # service-public.fr F1878; OpenFisca ars. 2 413 €/month × 12 = 28 956 €.
+    ("ars_one_child_at_ceiling",
+     p(age=36, children_count=1, children_ages=[8], income_monthly=2413, income_kinds=["salary"], work="employed"),
+     {"ars": L}),
+    ("ars_one_child_one_euro_above",
+     p(age=36, children_count=1, children_ages=[8], income_monthly=2414, income_kinds=["salary"], work="employed"),
+     {"ars": N}),
+    ("ars_child_too_young",
+     p(age=36, children_count=1, children_ages=[4], income_monthly=1000, income_kinds=["salary"], work="employed"),
+     {"ars": N}),
+
+    # --- Bourse de collège: a child of collège age, RFR ≤ 18 130 € for 1 child (rentrée 2026).
+    # service-public.fr F984; arrêté 2016 coefficients × SMIC horaire.
+    ("bourse_college_low_income",
+     p(age=40, children_count=1, children_ages=[12], income_monthly=1200, income_kinds=["salary"],
+       work="employed"),
+     {"bourse_college": L}),
+    ("bourse_college_high_income",
+     p(age=40, children_count=1, children_ages=[12], income_monthly=2500, income_kinds=["salary"],
+       work="employed"),
+     {"bourse_college": N}),
+
+    # --- Stan free fares in the Métropole du Grand Nancy: 65+ since 2025-08-01, under 18 since
+    # 2022-03-01 — reseau-stan.com; France 3 Grand Est.
+    ("stan_65_in_nancy", p(age=65, income_monthly=1500, income_kinds=["pension"], work="retired"),
+     {"stan_gratuite_65_plus": L}),
+    ("stan_64_in_nancy", p(age=64, income_monthly=1500, income_kinds=["pension"], work="retired"),
+     {"stan_gratuite_65_plus": N}),
+    ("stan_70_in_luneville",
+     p(age=70, income_monthly=1500, income_kinds=["pension"], work="retired", commune="54329"),
+     {"stan_gratuite_65_plus": N, "stan_gratuite_weekend": N}),
+    ("stan_parent_of_a_teenager_in_malzeville",
+     p(age=42, children_count=1, children_ages=[15], income_monthly=2000, income_kinds=["salary"],
+       work="employed", commune="54339"),
+     {"stan_gratuite_moins_18": L, "pass_culture": L}),
+
+    # --- Chèque énergie: RFR per consumption unit under ~11 000 € (11 000 / 12 ≈ 916,67 €/month
+    # alone) — service-public.fr F35327; OpenFisca cheque_energie (10 800 €), press 2025.
+    ("cheque_energie_low_income_tenant",
+     p(age=50, income_monthly=800, income_kinds=["unemployment"], work="job_seeker"), {"cheque_energie": L}),
+    ("cheque_energie_hosted", p(age=50, housing="hosted", income_monthly=800, income_kinds=["unemployment"],
+                                work="job_seeker"), {"cheque_energie": N}),
+
+    # --- Pension de réversion: widowed, 55+, resources ≤ 24 710 €/year alone (2025).
+    # service-public.fr F13552; lassuranceretraite.fr.
+    ("reversion_widow_62",
+     p(age=62, widowed=True, income_monthly=1200, income_kinds=["pension"], work="retired"),
+     {"pension_reversion": L}),
+    ("reversion_not_widowed",
+     p(age=62, widowed=False, income_monthly=1200, income_kinds=["pension"], work="retired"),
+     {"pension_reversion": N}),
+
+    # --- Aide juridictionnelle: RFR ≤ 19 290 €/year alone for some help (25 %) in 2025;
+    # 19 290 / 12 = 1 607,50 € — service-public.fr F18074; justice.fr.
+    ("aide_juridictionnelle_at_ceiling",
+     p(age=45, income_monthly=1607.50, income_kinds=["salary"], work="employed"),
+     {"aide_juridictionnelle": L}),
+    ("aide_juridictionnelle_one_euro_above",
+     p(age=45, income_monthly=1608.50, income_kinds=["salary"], work="employed"),
+     {"aide_juridictionnelle": N}),
+
+    # --- Mutuelle communale: residents of Nancy only — ici-c-nancy (convention 2025-09-22).
+    ("mutuelle_communale_nancy_resident", p(age=45, income_monthly=1500, income_kinds=["salary"], work="employed"),
+     {"mutuelle_communale_nancy": L}),
+    ("mutuelle_communale_saint_max_resident",
+     p(age=45, income_monthly=1500, income_kinds=["salary"], work="employed", commune="54482"),
+     {"mutuelle_communale_nancy": N}),
+
+    # --- FSL: the Métropole's FSL inside the Grand Nancy, the Département's outside it; resources
+    # under RSA + 360 € — meurthe-et-moselle.fr / grandnancy.eu (règlement FSL).
+    ("fsl_metropole_in_nancy", p(age=45, income_monthly=900, income_kinds=["none"], work="job_seeker"),
+     {"fsl_metropole_grand_nancy": L, "fsl_departement_54": N}),
+    ("fsl_departement_in_luneville",
+     p(age=45, income_monthly=900, income_kinds=["none"], work="job_seeker", commune="54329"),
+     {"fsl_departement_54": L, "fsl_metropole_grand_nancy": N}),
+]
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.mark.parametrize("name, profile, expected", PERSONAS, ids=[c[0] for c in PERSONAS])
+def test_persona(catalogue, name, profile, expected):
+    got = statuses(profile, catalogue)
+    missing = [b for b in expected if b not in got]
+    assert not missing, f"catalogue entries not written yet: {missing}"
+    assert {b: got[b] for b in expected} == expected
+
+
+def test_at_least_30_personas():
+    assert len(PERSONAS) >= 30

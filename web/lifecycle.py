@@ -1,0 +1,42 @@
+"""What the web process does besides answering requests: database ready at start, and a
+periodic job that sends pending team notifications (with retries)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from booking.cli import sync_teams
+from booking.db_setup import upgrade_database
+from booking.notify import deliver_pending
+
+log = logging.getLogger(__name__)
+JOB_PERIOD_S = 60
+
+
+async def _periodic_jobs() -> None:
+    while True:
+        try:
+            delivered, failed = await asyncio.to_thread(deliver_pending)
+            if delivered or failed:
+                log.info("notifications: %s delivered, %s failed", delivered, failed)
+        except Exception:  # noqa: BLE001 - the job must survive a bad run
+            log.exception("periodic job failed")
+        await asyncio.sleep(JOB_PERIOD_S)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await asyncio.to_thread(upgrade_database)
+    await asyncio.to_thread(sync_teams)
+    task = asyncio.create_task(_periodic_jobs())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
