@@ -99,7 +99,7 @@ class Stack:
                      "--log-file", str(self.log_dir / "rasa.log")],
             "web": [str(APP_PYTHON), "-m", "uvicorn", "web.app:create_app", "--factory",
                     "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
-                    "--no-access-log"],
+                    "--no-access-log", "--ws", "none"],
         }
         telegram = self.with_telegram if self.with_telegram is not None else bool(env.get("TELEGRAM_BOT_TOKEN"))
         if telegram:

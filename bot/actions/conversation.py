@@ -31,6 +31,9 @@ class ActionResume(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if tracker.get_slot("more_questions"):
+            dispatcher.utter_message(text="D'accord, encore quelques questions pour préciser vos résultats.")
+            return [SlotSet("question_tries", 0), SlotSet("question_budget", 99), SlotSet("more_questions", False)]
         if tracker.get_slot("profile_complete"):
             dispatcher.utter_message(text="Je reprends vos résultats.")
         elif any(tracker.get_slot(s) is not None for s in ("age", "household", "commune")):

@@ -160,10 +160,23 @@ class ValidateProfileForm(Action):
                 return events
             profile.update(answer.updates)
         nxt = next_question(profile)
+        answered = sum(1 for qid in question_ids() if profile.get(qid) is not None)
+        if nxt is not None and answered >= _budget(tracker):
+            # Enough for a first result: show it, then offer to refine with the remaining questions.
+            events += [SlotSet("requested_slot", None), SlotSet("profile_complete", True),
+                       SlotSet("more_questions", True)]
+            return events
         events.append(SlotSet("requested_slot", nxt.id if nxt else None))
         if nxt is None:
-            events.append(SlotSet("profile_complete", True))
+            events += [SlotSet("profile_complete", True), SlotSet("more_questions", False)]
         return events
+
+
+FIRST_RESULTS_AFTER = 8  # answers before a first results screen
+
+
+def _budget(tracker: Tracker) -> int:
+    return int(tracker.get_slot("question_budget") or FIRST_RESULTS_AFTER)
 
 
 def _tries(tracker: Tracker) -> int:

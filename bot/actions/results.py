@@ -30,8 +30,10 @@ def _card(result: BenefitResult) -> str:
     return "\n".join(lines)
 
 
-def _closing_buttons(more: bool) -> list[dict[str, str]]:
+def _closing_buttons(more: bool, refine: bool = False) -> list[dict[str, str]]:
     buttons = [button("Voir les autres", "show_more")] if more else []
+    if refine:
+        buttons.append(button("Préciser mes résultats", "continue"))
     buttons += [button("Prendre rendez-vous", "book_appointment"),
                 button("Parler à quelqu'un", "talk_to_person")]
     return buttons
@@ -70,7 +72,7 @@ class ActionShowResults(Action):
         dispatcher.utter_message(
             text="Voulez-vous qu'une personne vous aide à faire les demandes ? Je peux prendre rendez-vous "
                  "pour vous. Vous pouvez aussi me demander « pourquoi pas » une aide.",
-            buttons=_closing_buttons(offset < len(results)))
+            buttons=_closing_buttons(offset < len(results), refine=bool(tracker.get_slot("more_questions"))))
         return [SlotSet("results_offset", offset)]
 
 

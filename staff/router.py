@@ -1,0 +1,320 @@
+"""The staff web app, mounted at /staff: login, the team's inbox, request detail and status
+changes, CSV export, and the admin pages (teams and users).
+
+A staff member only ever reaches the requests of their own team: every query is filtered by the
+user's team and an id from another team answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from booking.models import (
+    REQUEST_STATUSES,
+    STATUS_LABELS,
+    AppointmentRequest,
+    SlotBooking,
+    StaffUser,
+    StatusChange,
+)
+from booking.passwords import MIN_LENGTH
+from staff import accounts, requests_view, throttle
+from staff.csv_export import build_csv
+from staff.formatting import PARIS
+from staff.session import password_fingerprint
+from staff.transitions import can_move, next_statuses, refusal_message
+from staff.web import (
+    AdminUser,
+    CurrentUser,
+    Db,
+    FormText,
+    StaffRoute,
+    not_found,
+    redirect,
+    render,
+    safe_next,
+    session_of,
+)
+
+router = APIRouter(prefix="/staff", route_class=StaffRoute, include_in_schema=False)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+NOTE_MAX = 2000
+
+
+@router.get("/static/staff.css")
+def stylesheet() -> FileResponse:
+    return FileResponse(STATIC_DIR / "staff.css", media_type="text/css",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("")
+@router.get("/")
+def home(request: Request, user: CurrentUser) -> Response:
+    return redirect("/staff/requests")
+
+
+# ---------------------------------------------------------------- login / logout
+
+@router.get("/login")
+def login_page(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": safe_next(next), "email": "", "error": None})
+
+
+@router.post("/login")
+def login(request: Request, db: Db, email: FormText = "", password: FormText = "", next: FormText = "") -> Response:
+    email = email.strip().lower()
+    target = safe_next(next)
+    ip = request.client.host if request.client else None
+
+    def refuse(message: str, status_code: int) -> Response:
+        return render(request, "login.html", {"next": target, "email": email, "error": message},
+                      status_code=status_code)
+
+    if not email or not password:
+        return refuse("Indiquez votre adresse e-mail et votre mot de passe.", 400)
+    if throttle.is_locked(db, email, ip):
+        return refuse(accounts.LOCKED_MESSAGE, 429)
+    user, problem = accounts.authenticate(db, email, password)
+    if user is None:
+        throttle.record_failure(db, email, ip)
+        db.commit()
+        if throttle.is_locked(db, email, ip):
+            return refuse(accounts.LOCKED_MESSAGE, 429)
+        return refuse(problem, 401)
+    throttle.clear_account(db, email)
+    db.commit()
+    session = session_of(request)
+    session.clear()  # a fresh session: nothing from before the login is kept
+    session.set("uid", user.id)
+    session.set("pw", password_fingerprint(user.password_hash))
+    session.rotate_csrf()
+    return redirect(target)
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    session = session_of(request)
+    session.clear()
+    session.flash("Vous êtes déconnecté(e). À bientôt.")
+    return redirect("/staff/login")
+
+
+# ---------------------------------------------------------------- own password
+
+@router.get("/password")
+def password_page(request: Request, user: CurrentUser) -> Response:
+    return render(request, "password.html", {"error": None, "min_length": MIN_LENGTH})
+
+
+@router.post("/password")
+def change_password(request: Request, user: CurrentUser, db: Db, current: FormText = "",
+                    new: FormText = "", confirm: FormText = "") -> Response:
+    error = accounts.check_new_password(new, confirm)
+    if not accounts.verify(user.password_hash, current):
+        error = "Le mot de passe actuel ne correspond pas."
+    if error:
+        return render(request, "password.html", {"error": error, "min_length": MIN_LENGTH},
+                      status_code=400)
+    accounts.set_password(db, user, new)
+    db.commit()
+    session = session_of(request)
+    session.set("pw", password_fingerprint(user.password_hash))  # stay logged in here only
+    session.flash("Votre mot de passe est changé.")
+    return redirect("/staff/requests")
+
+
+# ---------------------------------------------------------------- inbox
+
+def _team_request(db: Session, user: StaffUser, request_id: int) -> AppointmentRequest:
+    if user.team_id is None:
+        raise not_found()
+    item = db.scalar(select(AppointmentRequest).where(
+        AppointmentRequest.id == request_id, AppointmentRequest.team_id == user.team_id))
+    if item is None:
+        raise not_found()
+    return item
+
+
+@router.get("/requests")
+def inbox(request: Request, user: CurrentUser, db: Db) -> Response:
+    filters = requests_view.Filters.from_query(request.query_params)
+    page = requests_view.page_number(request.query_params.get("page"))
+    items, has_more = [], False
+    if user.team_id is not None:
+        items, has_more = requests_view.list_requests(db, user.team_id, filters, page)
+    return render(request, "inbox.html", {
+        "items": items, "filters": filters, "statuses": REQUEST_STATUSES,
+        "page": page, "has_more": has_more, "export_query": filters.query_string(),
+    })
+
+
+@router.get("/requests/export.csv")
+def export_csv(request: Request, user: CurrentUser, db: Db) -> Response:
+    filters = requests_view.Filters.from_query(request.query_params)
+    items = requests_view.all_requests(db, user.team_id, filters) if user.team_id else []
+    header, rows = requests_view.csv_rows(items)
+    today = datetime.now(PARIS).strftime("%Y-%m-%d")
+    filename = f"demandes-{user.team_id or 'aucune-equipe'}-{today}.csv"
+    return Response(build_csv(header, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/requests/{request_id}")
+def request_detail(request: Request, request_id: int, user: CurrentUser, db: Db) -> Response:
+    item = _team_request(db, user, request_id)
+    return render(request, "detail.html", {
+        "item": item,
+        "summary": item.summary if item.consent_summary else None,
+        "likely_benefits": requests_view.benefit_names(item.likely_benefits) if item.consent_summary else [],
+        "phone": requests_view.display_phone(item.contact_phone),
+        "history": item.status_changes,
+        "choices": [(s, STATUS_LABELS[s]) for s in next_statuses(item.status)],
+        "note_max": NOTE_MAX,
+    })
+
+
+@router.post("/requests/{request_id}/status")
+def change_status(request: Request, request_id: int, user: CurrentUser, db: Db, to_status: FormText = "",
+                  expected: FormText = "", note: FormText = "") -> Response:
+    item = _team_request(db, user, request_id)
+    session = session_of(request)
+    back = f"/staff/requests/{item.id}"
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        session.flash(f"La note est trop longue ({len(note)} caractères, {NOTE_MAX} au plus).", "error")
+        return redirect(back)
+    if expected and expected != item.status:
+        session.flash("Quelqu'un a changé cette demande entre-temps. Voici son état actuel.", "error")
+        return redirect(back)
+    from_status = item.status
+    if not can_move(from_status, to_status):
+        session.flash(refusal_message(from_status, to_status), "error")
+        return redirect(back)
+    # Conditional update: if another tab changed the status meanwhile, nothing is written.
+    now = datetime.now(timezone.utc)
+    changed = db.execute(
+        update(AppointmentRequest)
+        .where(AppointmentRequest.id == item.id, AppointmentRequest.status == from_status)
+        .values(status=to_status, updated_at=now)
+    ).rowcount
+    if changed != 1:
+        db.rollback()
+        session.flash("Quelqu'un a changé cette demande entre-temps. Voici son état actuel.", "error")
+        return redirect(back)
+    db.add(StatusChange(request_id=item.id, from_status=from_status, to_status=to_status,
+                        note=note or None, by_user_id=user.id, at=now))
+    if to_status == "cancelled":
+        # A cancelled appointment gives its slot back to other residents.
+        db.execute(SlotBooking.__table__.delete().where(SlotBooking.request_id == item.id))
+    db.commit()
+    session.flash(f"C'est noté : la demande {item.reference} est maintenant « {STATUS_LABELS[to_status]} ».")
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- admin
+
+@router.get("/admin")
+def admin_home(request: Request, user: AdminUser) -> Response:
+    return redirect("/staff/admin/users")
+
+
+@router.get("/admin/users")
+def admin_users(request: Request, user: AdminUser, db: Db) -> Response:
+    return render(request, "admin_users.html", accounts.users_context(db))
+
+
+@router.post("/admin/users")
+def admin_create_user(request: Request, user: AdminUser, db: Db, email: FormText = "", name: FormText = "",
+                      team_id: FormText = "", role: FormText = "staff") -> Response:
+    try:
+        created, password = accounts.create_user(db, email=email, name=name, team_id=team_id or None, role=role)
+    except accounts.AccountError as exc:
+        ctx = accounts.users_context(db)
+        ctx.update(error=str(exc), form={"email": email, "name": name, "team_id": team_id, "role": role})
+        return render(request, "admin_users.html", ctx, status_code=400)
+    db.commit()
+    return render(request, "admin_password_shown.html", {"target": created, "password": password, "created": True})
+
+
+def _other_user(db: Session, user_id: int) -> StaffUser:
+    target = db.get(StaffUser, user_id)
+    if target is None:
+        raise not_found()
+    return target
+
+
+@router.post("/admin/users/{user_id}/active")
+def admin_toggle_user(request: Request, user_id: int, user: AdminUser, db: Db, active: FormText = "") -> Response:
+    target = _other_user(db, user_id)
+    session = session_of(request)
+    if target.id == user.id:
+        session.flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
+        return redirect("/staff/admin/users")
+    target.active = active == "1"
+    db.commit()
+    word = "réactivé" if target.active else "désactivé"
+    session.flash(f"Le compte de {target.name} est {word}.")
+    return redirect("/staff/admin/users")
+
+
+@router.post("/admin/users/{user_id}/password")
+def admin_reset_password(request: Request, user_id: int, user: AdminUser, db: Db) -> Response:
+    target = _other_user(db, user_id)
+    password = accounts.reset_password(db, target)
+    db.commit()
+    if target.id == user.id:
+        session_of(request).set("pw", password_fingerprint(target.password_hash))
+    return render(request, "admin_password_shown.html", {"target": target, "password": password, "created": False})
+
+
+@router.post("/admin/users/{user_id}/team")
+def admin_assign_team(request: Request, user_id: int, user: AdminUser, db: Db, team_id: FormText = "") -> Response:
+    target = _other_user(db, user_id)
+    session = session_of(request)
+    try:
+        accounts.assign_team(db, target, team_id or None)
+    except accounts.AccountError as exc:
+        session.flash(str(exc), "error")
+        return redirect("/staff/admin/users")
+    db.commit()
+    team_name = target.team.name if target.team else "aucune équipe"
+    session.flash(f"{target.name} est rattaché(e) à : {team_name}.")
+    return redirect("/staff/admin/users")
+
+
+@router.get("/admin/teams")
+def admin_teams(request: Request, user: AdminUser, db: Db) -> Response:
+    return render(request, "admin_teams.html", accounts.teams_context(db))
+
+
+@router.post("/admin/teams")
+def admin_create_team(request: Request, user: AdminUser, db: Db, team_id: FormText = "",
+                      name: FormText = "", kind: FormText = "", phone: FormText = "") -> Response:
+    try:
+        team = accounts.create_team(db, team_id=team_id, name=name, kind=kind, phone=phone)
+    except accounts.AccountError as exc:
+        ctx = accounts.teams_context(db)
+        ctx.update(error=str(exc), form={"team_id": team_id, "name": name, "kind": kind, "phone": phone})
+        return render(request, "admin_teams.html", ctx, status_code=400)
+    db.commit()
+    session_of(request).flash(f"L'équipe « {team.name} » est créée.")
+    return redirect("/staff/admin/teams")
+
+
+@router.post("/admin/teams/{team_id}/active")
+def admin_toggle_team(request: Request, team_id: str, user: AdminUser, db: Db, active: FormText = "") -> Response:
+    team = accounts.get_team(db, team_id)
+    if team is None:
+        raise not_found()
+    team.active = active == "1"
+    db.commit()
+    word = "réactivée" if team.active else "désactivée"
+    session_of(request).flash(f"L'équipe « {team.name} » est {word}.")
+    return redirect("/staff/admin/teams")
