@@ -1,13 +1,19 @@
-"""Rasa NLU component: a message describing an urgent situation becomes intent `urgent_situation`.
+"""Rasa 3.6 NLU component: an urgent situation overrides whatever intent was predicted.
 
-Distress must never be missed because a classifier hesitated, so detection is done by the
-rules of `urgent/` (reviewed by social workers), placed last in the pipeline, after DIET and
-the FallbackClassifier. The learnt ranking is kept below, and one `situation` entity is added
-per situation found. Runs in the Rasa virtualenv: `urgent/` needs only the stdlib and PyYAML.
+Placed last in the pipeline. When :func:`urgent.detect` finds a situation in the message
+(nowhere to sleep, violence, suicide, ...), the intent becomes ``urgent_situation`` with
+confidence 1.0, the previous ranking is kept below it, and one ``situation`` entity is
+added per situation found (most serious first). Not trainable; never logs message text.
+
+config.yml:
+    pipeline:
+      - ...
+      - name: bot.components.urgent_detector.UrgentDetector
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -15,42 +21,94 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
-from urgent.detector import detect
+import urgent
 
-URGENT_INTENT = "urgent_situation"
+logger = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+)
 class UrgentDetector(GraphComponent, IntentClassifier):
+    """Sets intent ``urgent_situation`` and ``situation`` entities on urgent messages."""
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {}
+        return {"intent": "urgent_situation", "entity": "situation"}
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.component_config = config
+        defaults = self.get_default_config()
+        self.intent_name = config.get("intent") or defaults["intent"]
+        self.entity_name = config.get("entity") or defaults["entity"]
 
     @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> UrgentDetector:
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> UrgentDetector:
         return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            text = message.get(TEXT) or ""
-            if text.startswith("/"):
-                continue  # a button payload, not words typed by the person
-            found = detect(text)
-            if not found:
-                continue
-            urgent = {"name": URGENT_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != URGENT_INTENT]
-            message.set(INTENT, urgent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [urgent, *ranking], add_to_output=True)
-            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "situation"]
-            entities += [{"entity": "situation", "value": d.situation_id, "confidence": d.score,
-                          "extractor": self.__class__.__name__} for d in found]
-            message.set(ENTITIES, entities, add_to_output=True)
+            self._process_one(message)
         return messages
+
+    def _process_one(self, message: Message) -> None:
+        text: str | None = message.get(TEXT)
+        if not isinstance(text, str) or text.startswith("/"):
+            return  # nothing typed, or a button payload rather than the person's words
+        try:
+            detections = urgent.detect(text)
+        except Exception:  # a detector bug must never break the conversation
+            logger.exception("Urgent detection failed; message left unchanged.")
+            return
+        if not detections:
+            return
+
+        previous = message.get(INTENT)
+        ranking = [
+            entry
+            for entry in (message.get(INTENT_RANKING_KEY) or [])
+            if entry.get(INTENT_NAME_KEY) != self.intent_name
+        ]
+        if not ranking and previous and previous.get(INTENT_NAME_KEY):
+            ranking = [previous]
+        urgent_intent = {INTENT_NAME_KEY: self.intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, urgent_intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [urgent_intent, *ranking], add_to_output=True)
+
+        entities = [
+            entity
+            for entity in (message.get(ENTITIES) or [])
+            if entity.get(ENTITY_ATTRIBUTE_TYPE) != self.entity_name
+        ]
+        for detection in detections:
+            entities.append({
+                ENTITY_ATTRIBUTE_TYPE: self.entity_name,
+                ENTITY_ATTRIBUTE_VALUE: detection.situation_id,
+                ENTITY_ATTRIBUTE_START: 0,
+                ENTITY_ATTRIBUTE_END: len(text),
+                ENTITY_ATTRIBUTE_CONFIDENCE: detection.score,
+                EXTRACTOR: self.__class__.__name__,
+            })
+        message.set(ENTITIES, entities, add_to_output=True)
+        logger.debug("Urgent situations detected: %s", [d.situation_id for d in detections])

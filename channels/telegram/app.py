@@ -1,0 +1,142 @@
+"""The Telegram process: `python -m channels.telegram`.
+
+Long polling by default (TELEGRAM_MODE=polling). With TELEGRAM_MODE=webhook, Telegram posts updates
+to TELEGRAM_WEBHOOK_URL, checked against TELEGRAM_SECRET_TOKEN; the process listens on
+TELEGRAM_WEBHOOK_LISTEN (host:port, default 127.0.0.1:8443) behind the site's reverse proxy.
+python-telegram-bot's own webhook server needs the `webhooks` extra (tornado), which is not
+installed, so the webhook endpoint is a tiny Starlette app served by uvicorn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import os
+import re
+import signal
+import sys
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.ext import Application
+
+from channels.telegram.handlers import ALLOWED_UPDATES, TelegramChannel
+from channels.telegram.notifier import reminder_loop
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("channels.telegram")
+
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def build_application(settings: Settings, *, webhook: bool = False) -> Application:
+    channel = TelegramChannel(settings.rasa_url)
+
+    async def post_init(app: Application) -> None:
+        await channel.set_commands(app)
+        if os.environ.get("TELEGRAM_REMINDERS", "on") != "off":
+            app.bot_data["reminders"] = asyncio.create_task(reminder_loop(app.bot, settings.run_dir))
+
+    async def post_shutdown(app: Application) -> None:
+        task = app.bot_data.pop("reminders", None)
+        if task is not None:
+            task.cancel()
+
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(settings.telegram_api_base_url)
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    app = builder.build()
+    channel.register(app)
+    return app
+
+
+def webhook_asgi_app(application: Application, path: str, secret: str):  # noqa: ANN201
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def receive(request: Request) -> PlainTextResponse:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except Exception:
+            return PlainTextResponse("bad update", status_code=400)
+        await application.update_queue.put(update)
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route(path, receive, methods=["POST"])])
+
+
+async def run_webhook(application: Application, settings: Settings) -> None:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        # uvicorn re-raises SIGTERM after serving, which would kill the process before the bot
+        # shuts down cleanly: signals are handled below instead.
+        @contextlib.contextmanager
+        def capture_signals(self):  # noqa: ANN202
+            yield
+
+    url = settings.telegram_webhook_url
+    secret = settings.telegram_secret_token
+    host, _, port = os.environ.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:8443").rpartition(":")
+    path = urlsplit(url).path or "/"
+    server = Server(
+        uvicorn.Config(webhook_asgi_app(application, path, secret), host=host or "127.0.0.1",
+                       port=int(port), log_level="warning", access_log=False, ws="none")
+    )
+    async with application:
+        await application.post_init(application)
+        await application.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+        await application.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+        log.info("Telegram webhook mode, listening on %s:%s%s", host, port, path)
+        try:
+            await server.serve()  # returns once should_exit is set
+        finally:
+            await application.stop()
+            await application.post_shutdown(application)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    settings = get_settings()
+    if not settings.telegram_token:
+        print("TELEGRAM_BOT_TOKEN is not set: the Telegram process cannot start.", file=sys.stderr)
+        return 2
+    mode = settings.telegram_mode
+    if mode == "polling":
+        application = build_application(settings)
+        log.info("Telegram long polling, Rasa at %s", settings.rasa_url)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
+        return 0
+    if mode == "webhook":
+        if not settings.telegram_webhook_url:
+            print("TELEGRAM_WEBHOOK_URL must be set in webhook mode.", file=sys.stderr)
+            return 2
+        if not SECRET_RE.match(settings.telegram_secret_token):
+            print("TELEGRAM_SECRET_TOKEN must be set (1-256 characters A-Z a-z 0-9 _ -) "
+                  "in webhook mode.", file=sys.stderr)
+            return 2
+        asyncio.run(run_webhook(build_application(settings, webhook=True), settings))
+        return 0
+    print(f"TELEGRAM_MODE must be 'polling' or 'webhook', not {mode!r}.", file=sys.stderr)
+    return 2

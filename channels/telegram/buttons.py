@@ -1,0 +1,106 @@
+"""Rasa buttons as Telegram inline keyboards, within the 64-byte callback data limit.
+
+A payload that fits is carried in the callback data itself ("p|/start_check"), so it still works
+after a restart. A longer one ('/inform{"housing":"social_tenant"}' with more slots) gets a short
+key ("k|42") and is kept in memory, per chat, in a bounded LRU: a long-forgotten button can miss,
+and the handler then falls back to the button's title (which Rasa's NLU understands).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from typing import Any, Generic, TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from channels.telegram.texts import CHOSEN_PREFIX
+
+CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
+INLINE_PREFIX = "p|"
+KEY_PREFIX = "k|"
+DONE = "d|"  # the "✓ chosen answer" button left after a press
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A small bounded mapping: the least recently used entries go first."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K) -> V | None:
+        if key not in self._data:
+            return None
+        self._data.move_to_end(key)
+        return self._data[key]
+
+    def set(self, key: K, value: V) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def pop(self, key: K) -> V | None:
+        return self._data.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class ButtonStore:
+    def __init__(self, max_chats: int = 10_000, per_chat: int = 50) -> None:
+        self._chats: LRU[int, LRU[str, str]] = LRU(max_chats)
+        self._per_chat = per_chat
+        self._counter = itertools.count(1)
+
+    def encode(self, chat_id: int, payload: str) -> str:
+        inline = INLINE_PREFIX + payload
+        if len(inline.encode("utf-8")) <= CALLBACK_LIMIT:
+            return inline
+        keys = self._chats.get(chat_id)
+        if keys is None:
+            keys = LRU(self._per_chat)
+            self._chats.set(chat_id, keys)
+        key = str(next(self._counter))
+        keys.set(key, payload)
+        return KEY_PREFIX + key
+
+    def decode(self, chat_id: int, data: str) -> str | None:
+        """The payload behind callback data, or None if unknown (forgotten, foreign, malformed)."""
+        if data.startswith(INLINE_PREFIX):
+            return data[len(INLINE_PREFIX):] or None
+        if data.startswith(KEY_PREFIX):
+            keys = self._chats.get(chat_id)
+            return keys.get(data[len(KEY_PREFIX):]) if keys else None
+        return None
+
+    def forget_chat(self, chat_id: int) -> None:
+        self._chats.pop(chat_id)
+
+
+def inline_keyboard(store: ButtonStore, chat_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    """Two buttons per row when every title is short (oui/non), else one per row for phones."""
+    items = [
+        InlineKeyboardButton(b["title"], callback_data=store.encode(chat_id, b["payload"])) for b in buttons
+    ]
+    per_row = 2 if all(len(b["title"]) <= 16 for b in buttons) else 1
+    return InlineKeyboardMarkup([items[i:i + per_row] for i in range(0, len(items), per_row)])
+
+
+def chosen_keyboard(title: str) -> InlineKeyboardMarkup:
+    label = CHOSEN_PREFIX + title
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=DONE)]])
+
+
+def title_for(markup: Any, data: str) -> str | None:
+    """The title of the button carrying `data` in a message's inline keyboard, if any."""
+    rows = getattr(markup, "inline_keyboard", None) or ()
+    for row in rows:
+        for button in row:
+            if getattr(button, "callback_data", None) == data:
+                return button.text
+    return None

@@ -1,0 +1,369 @@
+/* "Avec vous pour vos droits" chat widget. Plain JS, no dependency, no build step.
+   Embed with one tag: <script src="/widget/avecvous.js" defer></script>
+   It loads avecvous.css from the same folder and talks only to /api/chat on the same site.
+   The conversation (sender id + transcript) lives in sessionStorage: it survives a reload and
+   is forgotten when the tab is closed. */
+(function () {
+  "use strict";
+  if (window.avecvousWidget) return;
+
+  var script = document.currentScript;
+  var base = script && script.src ? script.src.replace(/[^/]*$/, "") : "/widget/";
+  var apiUrl = (script && script.getAttribute("data-api")) || new URL("../api/chat", base).href;
+  var STORE_KEY = "avecvous.chat.v1";
+  var MAX_KEPT = 200; // transcript entries kept in sessionStorage
+  var MAX_CHARS = 1000;
+  var TIMEOUT_MS = 30000;
+
+  var T = {
+    launcher: "Vos droits : posez vos questions",
+    title: "Avec vous pour vos droits",
+    restart: "Recommencer",
+    close: "Fermer",
+    closeLabel: "Fermer la conversation",
+    log: "Conversation",
+    you: "Vous : ",
+    bot: "L'assistant : ",
+    input: "Votre message",
+    placeholder: "Écrivez votre message…",
+    send: "Envoyer",
+    typing: "L'assistant écrit…",
+    choices: "Réponses proposées",
+    choicesSaid: "Choix proposés : ",
+    image: "Image envoyée par l'assistant",
+    newTab: " (nouvel onglet)",
+    offline: "Désolé, l'assistant ne peut pas répondre pour le moment. Pouvez-vous réessayer dans quelques minutes ?",
+    tooLong: "Votre message est trop long. Pouvez-vous l'écrire en plus court ?"
+  };
+
+  // ---- state -------------------------------------------------------------------------------
+  function newSender() {
+    var bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (var i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+    }
+    return "web-" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function load() {
+    try {
+      var s = JSON.parse(window.sessionStorage.getItem(STORE_KEY));
+      if (s && typeof s.sender === "string" && Array.isArray(s.log)) return s;
+    } catch (e) { /* storage blocked or corrupt: start afresh */ }
+    return null;
+  }
+
+  function save() {
+    state.log = state.log.slice(-MAX_KEPT);
+    try { window.sessionStorage.setItem(STORE_KEY, JSON.stringify(state)); } catch (e) { /* private mode */ }
+  }
+
+  var state = load() || { sender: newSender(), log: [], open: false };
+  var busy = false;
+
+  // ---- DOM ---------------------------------------------------------------------------------
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    for (var k in attrs) {
+      if (Object.prototype.hasOwnProperty.call(attrs, k)) node.setAttribute(k, attrs[k]);
+    }
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  var css = el("link", { rel: "stylesheet", href: base + "avecvous.css" });
+  document.head.appendChild(css);
+
+  var root = el("div", { "class": "av-root", lang: "fr" });
+  var launcher = el("button", {
+    type: "button", "class": "av-launcher", "aria-haspopup": "dialog",
+    "aria-expanded": "false", "aria-controls": "av-panel"
+  });
+  launcher.appendChild(el("span", { "class": "av-launcher-icon", "aria-hidden": "true" }, "?"));
+  launcher.appendChild(el("span", {}, T.launcher));
+
+  var panel = el("div", {
+    id: "av-panel", "class": "av-panel", role: "dialog", "aria-modal": "true",
+    "aria-labelledby": "av-title"
+  });
+  panel.hidden = true;
+  var head = el("div", { "class": "av-head" });
+  head.appendChild(el("h2", { id: "av-title", "class": "av-title" }, T.title));
+  var restartBtn = el("button", { type: "button", "class": "av-btn av-restart" }, T.restart);
+  var closeBtn = el("button", { type: "button", "class": "av-btn av-close", "aria-label": T.closeLabel }, T.close);
+  head.appendChild(restartBtn);
+  head.appendChild(closeBtn);
+
+  // The transcript is not live (it would re-read the resident's own words); bot messages are
+  // announced through the separate polite live region below.
+  var logList = el("ol", { "class": "av-log", "aria-label": T.log, tabindex: "0" });
+  var typing = el("p", { "class": "av-typing", "aria-hidden": "true" }, T.typing);
+  typing.hidden = true;
+  var live = el("div", { "class": "av-sr", "aria-live": "polite", "aria-atomic": "true" });
+
+  var form = el("form", { "class": "av-form", novalidate: "" });
+  var label = el("label", { "for": "av-input", "class": "av-sr" }, T.input);
+  var input = el("input", {
+    id: "av-input", "class": "av-input", type: "text", maxlength: String(MAX_CHARS),
+    autocomplete: "off", autocapitalize: "sentences", enterkeyhint: "send", placeholder: T.placeholder
+  });
+  var sendBtn = el("button", { type: "submit", "class": "av-btn av-send" }, T.send);
+  form.appendChild(label);
+  form.appendChild(input);
+  form.appendChild(sendBtn);
+
+  panel.appendChild(head);
+  panel.appendChild(logList);
+  panel.appendChild(typing);
+  panel.appendChild(live);
+  panel.appendChild(form);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+  document.body.appendChild(root);
+
+  // ---- rendering ---------------------------------------------------------------------------
+  var URL_RE = /(https?:\/\/[^\s<>"]+)/g;
+
+  // Text with clickable links, built with text nodes only (never innerHTML).
+  function appendText(parent, text) {
+    var parts = String(text).split(URL_RE);
+    for (var i = 0; i < parts.length; i++) {
+      if (!parts[i]) continue;
+      if (i % 2 === 1) {
+        var url = parts[i].replace(/[.,;:!?)]+$/, "");
+        var tail = parts[i].slice(url.length);
+        var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url);
+        a.appendChild(el("span", { "class": "av-sr" }, T.newTab));
+        parent.appendChild(a);
+        if (tail) parent.appendChild(document.createTextNode(tail));
+      } else {
+        parent.appendChild(document.createTextNode(parts[i]));
+      }
+    }
+  }
+
+  function renderEntry(entry, isLast) {
+    var li = el("li", { "class": "av-msg av-" + (entry.who === "user" ? "user" : "bot") });
+    li.appendChild(el("span", { "class": "av-sr" }, entry.who === "user" ? T.you : T.bot));
+    if (entry.text) {
+      var p = el("p", { "class": "av-text" });
+      appendText(p, entry.text);
+      li.appendChild(p);
+    }
+    if (entry.image) {
+      li.appendChild(el("img", { src: entry.image, alt: T.image, loading: "lazy", "class": "av-img" }));
+    }
+    // Only the latest bot message keeps its buttons: older choices are no longer relevant and
+    // would only add tab stops.
+    if (entry.buttons && entry.buttons.length && isLast) {
+      var group = el("div", { "class": "av-choices", role: "group", "aria-label": T.choices });
+      entry.buttons.forEach(function (b) {
+        var btn = el("button", { type: "button", "class": "av-choice" }, b.title);
+        btn.addEventListener("click", function () { choose(b); });
+        group.appendChild(btn);
+      });
+      li.appendChild(group);
+    }
+    return li;
+  }
+
+  // Index of the last run of bot messages: their buttons stay active.
+  function lastBotRun() {
+    var i = state.log.length - 1;
+    while (i >= 0 && state.log[i].who === "bot") i--;
+    return i + 1;
+  }
+
+  function render() {
+    while (logList.firstChild) logList.removeChild(logList.firstChild);
+    var firstActive = lastBotRun();
+    state.log.forEach(function (entry, i) {
+      logList.appendChild(renderEntry(entry, i >= firstActive));
+    });
+    logList.scrollTop = logList.scrollHeight;
+  }
+
+  function announce(entries) {
+    var said = entries.map(function (m) {
+      var s = m.text || "";
+      if (m.buttons && m.buttons.length) {
+        s += " " + T.choicesSaid + m.buttons.map(function (b) { return b.title; }).join(" ; ") + ".";
+      }
+      return s;
+    }).join(" ");
+    live.textContent = "";
+    // A short delay makes screen readers notice the change even for identical text.
+    window.setTimeout(function () { live.textContent = said; }, 50);
+  }
+
+  function setBusy(value) {
+    busy = value;
+    typing.hidden = !value;
+    logList.setAttribute("aria-busy", value ? "true" : "false");
+    if (value) logList.scrollTop = logList.scrollHeight;
+  }
+
+  // ---- talking to the server ---------------------------------------------------------------
+  function post(message) {
+    var ctrl = window.AbortController ? new AbortController() : null;
+    var timer = ctrl ? window.setTimeout(function () { ctrl.abort(); }, TIMEOUT_MS) : null;
+    return window.fetch(apiUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, message: message }),
+      signal: ctrl ? ctrl.signal : undefined
+    }).then(function (resp) {
+      return resp.json();
+    }).then(function (data) {
+      if (!data || !Array.isArray(data.messages)) throw new Error("bad reply");
+      return data.messages;
+    }).catch(function () {
+      return [{ text: T.offline }];
+    }).then(function (messages) {
+      if (timer) window.clearTimeout(timer);
+      return messages;
+    });
+  }
+
+  function toEntries(messages) {
+    var out = [];
+    messages.forEach(function (m) {
+      if (!m || (!m.text && !m.image && !(m.buttons && m.buttons.length))) return;
+      var entry = { who: "bot" };
+      if (m.text) entry.text = String(m.text);
+      if (m.image) entry.image = String(m.image);
+      if (m.buttons && m.buttons.length) {
+        entry.buttons = m.buttons.map(function (b) {
+          return { title: String(b.title), payload: String(b.payload || b.title) };
+        });
+      }
+      out.push(entry);
+    });
+    return out;
+  }
+
+  // Send a message; `shown` is what the transcript shows as the resident's words (null: nothing).
+  // Resolves with the bot entries added.
+  function send(message, shown, focusChoices) {
+    if (busy) return Promise.resolve([]);
+    if (shown) {
+      state.log.push({ who: "user", text: shown });
+      save();
+      render();
+    }
+    setBusy(true);
+    return post(message).then(function (messages) {
+      var entries = toEntries(messages);
+      state.log = state.log.concat(entries);
+      save();
+      setBusy(false);
+      render();
+      if (entries.length) announce(entries);
+      var first = logList.querySelector(".av-choice");
+      if (focusChoices && first) first.focus();
+      return entries;
+    });
+  }
+
+  function choose(button) {
+    if (busy) return;
+    input.focus(); // the pressed button is about to disappear: keep the focus in the dialog
+    send(button.payload, button.title, true);
+  }
+
+  function greet() {
+    return send("/greet", null, false);
+  }
+
+  function restart() {
+    if (busy) return;
+    state.log = [];
+    save();
+    render();
+    live.textContent = "";
+    input.value = "";
+    input.focus();
+    send("/restart", null, false).then(function (entries) {
+      if (!entries.length) greet();
+    });
+  }
+
+  // ---- opening, closing, keyboard ----------------------------------------------------------
+  function open() {
+    state.open = true;
+    save();
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    render();
+    input.focus();
+    if (!state.log.length) greet();
+  }
+
+  function close() {
+    state.open = false;
+    save();
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  function focusables() {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll("button, input, a[href], [tabindex='0']"),
+      function (n) { return !n.disabled && n.offsetParent !== null; }
+    );
+  }
+
+  panel.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      close();
+      return;
+    }
+    if (ev.key !== "Tab") return;
+    // Keep the focus inside the dialog (it covers the page on phones).
+    var items = focusables();
+    if (!items.length) return;
+    var first = items[0];
+    var last = items[items.length - 1];
+    if (ev.shiftKey && document.activeElement === first) {
+      ev.preventDefault();
+      last.focus();
+    } else if (!ev.shiftKey && document.activeElement === last) {
+      ev.preventDefault();
+      first.focus();
+    }
+  });
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value.trim();
+    if (!text || busy) return;
+    if (text.length > MAX_CHARS) {
+      live.textContent = T.tooLong;
+      return;
+    }
+    input.value = "";
+    send(text, text, false);
+  });
+
+  launcher.addEventListener("click", open);
+  closeBtn.addEventListener("click", close);
+  restartBtn.addEventListener("click", restart);
+
+  render();
+  if (state.open) {
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    if (!state.log.length) greet();
+  }
+
+  window.avecvousWidget = { open: open, close: close, restart: restart };
+})();

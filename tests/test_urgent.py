@@ -1,0 +1,289 @@
+"""Urgent situations: detector figures on the labelled set, detector behaviour, help."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from urgent import build_help, detect
+from urgent.detector import situation_ids
+from urgent.evaluation import evaluate, load_eval_set
+from urgent.normalize import normalize
+from urgent.situations import DATA_DIR, SITUATIONS_FILE, UrgentDataError, get_data, load
+
+# --------------------------------------------------------------------------------------
+# Evaluation set
+# --------------------------------------------------------------------------------------
+
+
+def test_eval_set_is_large_and_balanced():
+    urgent, ordinary = load_eval_set()
+    total = len(urgent) + len(ordinary)
+    assert total >= 160
+    assert 0.4 <= len(urgent) / total <= 0.6
+
+
+def test_eval_sentences_are_not_copied_into_patterns():
+    urgent, ordinary = load_eval_set()
+    sentences = {" ".join(normalize(c.text)) for c in urgent} | {" ".join(normalize(t)) for t in ordinary}
+    for situation in get_data().situations:
+        for pattern in situation.patterns:
+            assert pattern.source not in sentences, pattern.source
+
+
+def test_eval_figures():
+    report = evaluate()
+    print()
+    print(report.summary())
+    assert report.recall >= 0.97, report.summary()
+    assert report.false_alarm_rate < 0.05, report.summary()
+    assert report.situation_accuracy >= 0.95, report.summary()
+
+
+# --------------------------------------------------------------------------------------
+# Detector behaviour
+# --------------------------------------------------------------------------------------
+
+BRIEF_URGENT = [
+    ("jdors ds ma voiture", "homeless"),
+    ("je dor dehors ce soir", "homeless"),
+    ("je suis à la rue", "homeless"),
+    ("il me tape", "violence"),
+    ("mon mari me frappe", "violence"),
+    ("j'en peux plus je veux en finir", "suicide"),
+    ("envie de mourir", "suicide"),
+    ("on va nous couper l'électricité", "energy"),
+    ("coupure edf demain", "energy"),
+    ("huissier vient lundi pour l'expulsion", "eviction"),
+    ("j'ai rien a manger pour les petits", "food"),
+    ("mon fils a du mal a respirer", "medical"),
+]
+
+BRIEF_ORDINARY = [
+    "je suis hébergé chez ma sœur",
+    "je suis locataire",
+    "mon loyer est de 500",
+    "j'ai 2 enfants",
+    "je cherche du travail",
+    "je suis au chômage",
+    "pas de revenus",
+    "je vais bien",
+    "ma fille a 4 ans",
+    "mon ex ne paie pas la pension",
+    "j'ai été expulsé il y a 3 ans, maintenant ça va",
+]
+
+
+@pytest.mark.parametrize(("text", "situation"), BRIEF_URGENT)
+def test_brief_urgent_examples(text, situation):
+    assert situation in situation_ids(text)
+
+
+@pytest.mark.parametrize("text", BRIEF_ORDINARY)
+def test_brief_ordinary_examples(text):
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je ne dors pas dehors",
+        "je dors plus dehors depuis un an",
+        "il ne me frappe plus",
+        "personne ne me frappe",
+        "il me tape sur les nerfs",
+        "mon loyer est de 115 euros",
+        "je veux en finir avec ce dossier",
+        "il y a 2 ans j'ai dormi dans ma voiture",
+        "j'habite dans la rue de la gare",
+        "je vais me coucher",
+        "je veux mourir de rire",
+        "il fait froid dehors",
+        "le compteur d'eau est dans la cave",
+        "je suis dehors, je fais les courses",
+        "ma fille est épanouie à l'école",
+        "ça va couter cher l'électricité cet hiver",
+    ],
+)
+def test_negation_past_and_idioms_do_not_fire(text):
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [
+        ("je sais pas ou dormir ce soir", "homeless"),
+        ("il me frappe de plus en plus fort", "violence"),
+        ("je dors dans ma voiture, pas chez moi", "homeless"),
+        ("il y a 2 ans j'ai perdu mon travail, et ce soir je dors dehors", "homeless"),
+        ("on a plus rien a manger", "food"),
+    ],
+)
+def test_urgent_despite_negation_words(text, situation):
+    assert situation in situation_ids(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "situation"),
+    [("l'uissier passe demain", "eviction"), ("menace d'expultion", "eviction"),
+     ("envie de mourrir", "suicide"), ("il me frape", "violence"),
+     ("jarrive plus a payer ledf", "energy")],
+)
+def test_typos_and_glued_words(text, situation):
+    found = detect(text)
+    assert [d.situation_id for d in found] == [situation]
+    assert 0 < found[0].score <= 1
+
+
+def test_sms_forms_are_spelled_out():
+    assert normalize("Jdors ds ma voiture 2main", get_data().sms) == ["je", "dors", "dans", "ma", "voiture", "demain"]
+    assert normalize("c'est l'électricité", get_data().sms) == ["c", "est", "l", "electricite"]
+
+
+def test_several_situations_most_serious_first():
+    text = "on a plus rien a manger, mon mari me frappe et j'ai envie de mourir"
+    assert situation_ids(text) == ["suicide", "violence", "food"]
+
+
+@pytest.mark.parametrize("bad", [None, "", "   ", 42, ["il me frappe"], "🙂🙂"])
+def test_bad_input_gives_nothing(bad):
+    assert detect(bad) == []
+
+
+# --------------------------------------------------------------------------------------
+# Help composition
+# --------------------------------------------------------------------------------------
+
+
+def _dials(help_):
+    return [n.dial for n in help_.numbers]
+
+
+@pytest.mark.parametrize(
+    ("situation", "numbers"),
+    [("homeless", ["115"]), ("violence", ["17", "3919", "114"]), ("child_danger", ["119"]),
+     ("suicide", ["3114", "15"]), ("medical", ["15", "112"]), ("eviction", ["0 805 16 00 75"])],
+)
+def test_help_gives_the_right_numbers(situation, numbers):
+    help_ = build_help([situation])
+    for number in numbers:
+        assert number in _dials(help_)
+        assert number in help_.text()
+
+
+def test_every_number_line_says_free_and_hours():
+    data = get_data()
+    for sid in data.by_id:
+        for number in build_help([sid]).numbers:
+            assert "gratuit" in number.line
+            assert number.hours in number.line
+    assert "24h/24" in build_help(["homeless"]).numbers[0].line
+
+
+def test_combined_help_is_ordered_and_deduplicated():
+    help_ = build_help(["food", "homeless", "suicide", "violence"])
+    assert help_.situations == ("suicide", "violence", "homeless", "food")
+    assert help_.messages[0] == get_data().by_id["suicide"].message
+    dials = _dials(help_)
+    assert dials[0] == "3114"
+    assert len(dials) == len(set(dials))
+    assert help_.text().endswith(get_data().closing)
+
+
+def test_commune_specific_ccas_when_commune_known():
+    help_ = build_help(["food"], commune_insee="54395")
+    ccas = help_.local_contacts[0]
+    assert ccas.name == "CCAS de Nancy (à la mairie)"
+    assert ccas.phone == "03 83 85 31 92"
+    assert help_.commune_name == "Nancy"
+    assert "Nancy" in help_.text()
+
+
+def test_small_commune_gets_its_town_hall():
+    names = [c.name for c in build_help(["food"], commune_insee="54001").local_contacts]
+    assert "Mairie d'Abaucourt" in names
+
+
+def test_unknown_commune_gets_generic_help():
+    for commune in (None, "99999", 54395.5, "n'importe quoi"):
+        names = [c.key for c in build_help(["food"], commune_insee=commune).local_contacts]
+        assert "ccas_generic" in names
+
+
+def test_mds_and_fsl_follow_the_commune():
+    vandoeuvre = [c.key for c in build_help(["energy"], "54547").local_contacts]
+    assert "mds_lorraine_vandoeuvre" in vandoeuvre
+    assert "fsl_metropole" in vandoeuvre and "fsl_departement" not in vandoeuvre
+    rural = [c.key for c in build_help(["energy"], "54001").local_contacts]
+    assert "mds_departement" in rural
+    assert "fsl_departement" in rural and "fsl_metropole" not in rural
+    unknown = [c.key for c in build_help(["energy"]).local_contacts]
+    assert "fsl_departement" in unknown and "fsl_metropole" in unknown
+
+
+def test_eviction_help_has_adil():
+    keys = [c.key for c in build_help(["eviction"], "54395").local_contacts]
+    assert "adil" in keys
+
+
+def test_every_number_and_contact_has_a_source():
+    data = get_data()
+    help_ = build_help(list(data.by_id), commune_insee="54184")
+    assert help_.numbers and help_.local_contacts
+    for item in [*help_.numbers, *help_.local_contacts]:
+        assert item.source.startswith(("http://", "https://")), item
+        assert len(item.checked) == 10
+
+
+def test_unknown_situations_fall_back_to_emergency_numbers():
+    help_ = build_help(["nope", 3, None])
+    assert help_.situations == ()
+    assert "112" in _dials(help_)
+    assert build_help("homeless").situations == ("homeless",)
+    assert build_help(None).situations == ()
+
+
+def test_help_is_json_ready():
+    data = build_help(["violence", "homeless"], "54482").to_dict()
+    json.dumps(data)
+    assert data["text"].startswith("Ce que vous vivez")
+    assert data["numbers"][0]["line"].startswith("17 –")
+
+
+# --------------------------------------------------------------------------------------
+# Data validation
+# --------------------------------------------------------------------------------------
+
+
+def _broken_copy(tmp_path, change):
+    raw = yaml.safe_load(SITUATIONS_FILE.read_text(encoding="utf-8"))
+    change(raw)
+    path = tmp_path / "situations.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    shutil.copy(DATA_DIR / "mairies_54.csv", tmp_path / "mairies_54.csv")
+    return path
+
+
+def test_packaged_data_loads():
+    assert load().situations[0].id == "suicide"
+
+
+def test_missing_source_names_file_and_field(tmp_path):
+    path = _broken_copy(tmp_path, lambda raw: raw["numbers"]["115"].pop("source"))
+    with pytest.raises(UrgentDataError, match=r"situations\.yml: numbers\.115\.source"):
+        load(path)
+
+
+def test_bad_pattern_names_the_situation(tmp_path):
+    path = _broken_copy(tmp_path, lambda raw: raw["situations"][0]["patterns"].append("(oops"))
+    with pytest.raises(UrgentDataError, match=r"situations\.suicide\.patterns"):
+        load(path)
+
+
+def test_unknown_number_in_situation(tmp_path):
+    path = _broken_copy(tmp_path, lambda raw: raw["situations"][1]["numbers"].append("999"))
+    with pytest.raises(UrgentDataError, match=r"situations\.medical\.numbers"):
+        load(path)

@@ -1,0 +1,192 @@
+"""Find urgent situations in a message, in the words residents really type.
+
+``detect(text)`` simplifies the message (see :mod:`urgent.normalize`), corrects small
+typos in key words, then tries the patterns of ``data/situations.yml``. A match is
+dropped when the person says it is not so ("je ne dors pas dehors"), no longer so ("il
+ne me frappe plus"), long ago ("il y a 3 ans") or over ("maintenant ça va").
+
+Stdlib + PyYAML only: the Rasa server imports this module. Never logs message text.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from urgent.normalize import normalize
+from urgent.situations import Situation, UrgentData, get_data
+
+CORRECTED_SCORE = 0.8  # a match that needed a typo correction is a little less sure
+_CLAUSE_BREAKS = {".", ",", "mais"}
+_SENTENCE_BREAKS = {"."}
+
+
+class Detection(NamedTuple):
+    situation_id: str
+    score: float
+    phrase: str
+
+
+class _Text:
+    """The simplified message with the word index of every character position."""
+
+    def __init__(self, tokens: list[str], corrected: list[bool]):
+        self.tokens = tokens
+        self.corrected = corrected
+        self.string = " ".join(tokens)
+        self.starts: list[int] = []
+        position = 0
+        for token in tokens:
+            self.starts.append(position)
+            position += len(token) + 1
+
+    def token_span(self, start: int, end: int) -> tuple[int, int]:
+        """Word indexes [first, last + 1) covered by the characters [start, end)."""
+        first = last = 0
+        for index, token_start in enumerate(self.starts):
+            if token_start <= start:
+                first = index
+            if token_start < end:
+                last = index
+        return first, last + 1
+
+    def bounds(self, first: int, last: int, breaks: set[str]) -> tuple[int, int]:
+        """The clause (or sentence) around words [first, last)."""
+        begin = first
+        while begin > 0 and self.tokens[begin - 1] not in breaks:
+            begin -= 1
+        end = last
+        while end < len(self.tokens) and self.tokens[end] not in breaks:
+            end += 1
+        return begin, end
+
+    def char_range(self, first: int, last: int) -> str:
+        return " ".join(self.tokens[first:last])
+
+
+_ELIDED = frozenset("ldjmnstc")  # l' d' j' m' n' s' t' c' typed without the apostrophe
+
+
+def _unglue(token: str, data: UrgentData) -> list[str]:
+    """Split "ledf", "lhuissier", "jarrive" into "l edf", "l huissier", "j arrive"."""
+    if (
+        len(token) >= 4
+        and token[0] in _ELIDED
+        and token not in data.pattern_words
+        and token not in data.corrector.protected
+        and token[1:] in data.pattern_words
+    ):
+        return [token[0], token[1:]]
+    return [token]
+
+
+def _prepare(message: str, data: UrgentData) -> _Text:
+    tokens = [piece for token in normalize(message, data.sms) for piece in _unglue(token, data)]
+    corrected_tokens, corrected = [], []
+    for token in tokens:
+        fixed = data.corrector.correct(token)
+        corrected_tokens.append(fixed)
+        corrected.append(fixed != token)
+    return _Text(corrected_tokens, corrected)
+
+
+def _is_negation(word: str, following: str | None, particles: frozenset[str],
+                 data: UrgentData) -> bool:
+    if word not in particles:
+        return False
+    if word == "plus" and following in data.plus_not_negation_before:
+        return False
+    return True
+
+
+def _negated(text: _Text, first: int, last: int, literal: frozenset[str],
+             data: UrgentData) -> bool:
+    tokens = text.tokens
+
+    def following(index: int) -> str | None:
+        return tokens[index + 1] if index + 1 < len(tokens) else None
+
+    # Up to two words before the match, within the clause.
+    index = first - 1
+    while index >= max(0, first - 2) and tokens[index] not in _CLAUSE_BREAKS:
+        if _is_negation(tokens[index], following(index), data.negation_before, data):
+            return True
+        index -= 1
+    # Inside the match, on words the pattern does not itself contain.
+    for index in range(first, last):
+        word = tokens[index]
+        if word not in literal and _is_negation(word, following(index),
+                                                data.negation_inside_or_after, data):
+            return True
+    # Right after the match: "il me frappe plus", but not "dehors, pas chez moi".
+    if last < len(tokens):
+        word, after = tokens[last], following(last)
+        if after not in data.after_match_ignored_before and _is_negation(
+                word, after, data.negation_inside_or_after, data):
+            return True
+    return False
+
+
+def _in_the_past(text: _Text, first: int, last: int, match_start: int,
+                 data: UrgentData) -> bool:
+    begin, end = text.bounds(first, last, _CLAUSE_BREAKS)
+    clause = text.char_range(begin, end)
+    if any(regex.search(clause) for regex in data.long_ago):
+        return True
+    rest = text.string[match_start:]
+    return any(regex.search(rest) for regex in data.resolved)
+
+
+def _excluded(text: _Text, first: int, last: int, situation: Situation) -> bool:
+    begin, end = text.bounds(first, last, _CLAUSE_BREAKS)
+    clause = text.char_range(begin, end)
+    return any(pattern.regex.search(clause) for pattern in situation.excludes)
+
+
+def _find(text: _Text, situation: Situation, data: UrgentData) -> Detection | None:
+    best: Detection | None = None
+    for pattern in situation.patterns:
+        for match in pattern.regex.finditer(text.string):
+            if match.end() == match.start():
+                continue
+            first, last = text.token_span(match.start(), match.end())
+            if _negated(text, first, last, pattern.literal_words, data):
+                continue
+            if _in_the_past(text, first, last, match.start(), data):
+                continue
+            if _excluded(text, first, last, situation):
+                continue
+            score = CORRECTED_SCORE if any(text.corrected[first:last]) else 1.0
+            if best is None or score > best.score:
+                best = Detection(situation.id, score, match.group(0))
+            if score == 1.0:
+                return best
+    return best
+
+
+def detect(text: str, data: UrgentData | None = None) -> list[Detection]:
+    """Urgent situations said in ``text``, most serious first.
+
+    Returns one :class:`Detection` (situation id, score in (0, 1], simplified phrase that
+    matched) per situation found; an empty list for an ordinary message or for anything
+    that is not text.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    data = data or get_data()
+    prepared = _prepare(text[:5000], data)
+    if not prepared.tokens:
+        return []
+    found = []
+    for situation in data.situations:
+        detection = _find(prepared, situation, data)
+        if detection is not None:
+            found.append(detection)
+    return found
+
+
+def situation_ids(text: str) -> list[str]:
+    """Only the ids of :func:`detect`, most serious first."""
+    return [d.situation_id for d in detect(text)]
+
+
+__all__ = ["Detection", "detect", "situation_ids"]

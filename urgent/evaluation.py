@@ -1,0 +1,107 @@
+"""Measure the detector on the labelled evaluation set ``data/eval_set.yml``.
+
+Used by tests/test_urgent.py and scripts/benchmarks/bench_urgent.py. Figures:
+- recall: share of urgent messages where at least one situation is detected;
+- false-alarm rate: share of ordinary messages where anything is detected;
+- situation accuracy: share of urgent messages where every expected situation is found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from urgent.detector import detect
+from urgent.situations import DATA_DIR, UrgentDataError, get_data
+
+EVAL_FILE = DATA_DIR / "eval_set.yml"
+
+
+@dataclass(frozen=True)
+class UrgentCase:
+    text: str
+    expected: tuple[str, ...]
+
+
+@dataclass
+class EvalReport:
+    urgent_total: int = 0
+    ordinary_total: int = 0
+    detected_urgent: int = 0
+    correct_situations: int = 0
+    false_alarms: int = 0
+    missed: list[UrgentCase] = field(default_factory=list)
+    wrong_situation: list[tuple[UrgentCase, list[str]]] = field(default_factory=list)
+    alarms: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.detected_urgent / self.urgent_total if self.urgent_total else 0.0
+
+    @property
+    def false_alarm_rate(self) -> float:
+        return self.false_alarms / self.ordinary_total if self.ordinary_total else 0.0
+
+    @property
+    def situation_accuracy(self) -> float:
+        return self.correct_situations / self.urgent_total if self.urgent_total else 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"urgent messages: {self.urgent_total}, ordinary messages: {self.ordinary_total}",
+            f"recall on urgent: {self.recall:.1%} ({self.detected_urgent}/{self.urgent_total})",
+            f"false alarms on ordinary: {self.false_alarm_rate:.1%} "
+            f"({self.false_alarms}/{self.ordinary_total})",
+            f"situation accuracy: {self.situation_accuracy:.1%} "
+            f"({self.correct_situations}/{self.urgent_total})",
+        ]
+        lines += [f"  missed: {c.text!r} expected {list(c.expected)}" for c in self.missed]
+        lines += [f"  wrong situation: {c.text!r} expected {list(c.expected)} got {got}"
+                  for c, got in self.wrong_situation]
+        lines += [f"  false alarm: {text!r} -> {got}" for text, got in self.alarms]
+        return "\n".join(lines)
+
+
+def load_eval_set(path: Path = EVAL_FILE, part: str = "all") -> tuple[list[UrgentCase], list[str]]:
+    """Cases of the evaluation set; ``part`` is "all", "main" or "holdout"."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    suffixes = {"all": ("", "_holdout"), "main": ("",), "holdout": ("_holdout",)}[part]
+    known = {s.id for s in get_data().situations}
+    urgent: list[UrgentCase] = []
+    ordinary: list[str] = []
+    for suffix in suffixes:
+        for index, entry in enumerate(raw.get("urgent" + suffix, [])):
+            expected = tuple(entry.get("expected", []))
+            unknown = set(expected) - known
+            if not isinstance(entry.get("text"), str) or not expected or unknown:
+                raise UrgentDataError(
+                    f"{path.name}: urgent{suffix}[{index}]: needs text and known expected ids")
+            urgent.append(UrgentCase(entry["text"], expected))
+        texts = raw.get("ordinary" + suffix, [])
+        if not all(isinstance(t, str) for t in texts):
+            raise UrgentDataError(f"{path.name}: ordinary{suffix}: should be a list of texts")
+        ordinary.extend(texts)
+    return urgent, ordinary
+
+
+def evaluate(path: Path = EVAL_FILE, part: str = "all") -> EvalReport:
+    urgent, ordinary = load_eval_set(path, part)
+    report = EvalReport(urgent_total=len(urgent), ordinary_total=len(ordinary))
+    for case in urgent:
+        found = [d.situation_id for d in detect(case.text)]
+        if not found:
+            report.missed.append(case)
+            continue
+        report.detected_urgent += 1
+        if set(case.expected) <= set(found):
+            report.correct_situations += 1
+        else:
+            report.wrong_situation.append((case, found))
+    for text in ordinary:
+        found = [d.situation_id for d in detect(text)]
+        if found:
+            report.false_alarms += 1
+            report.alarms.append((text, found))
+    return report
