@@ -24,9 +24,11 @@ from benefits.rules import (
     FactBuilder,
     Leaf,
     Node,
+    PersonCheck,
     QuestionRule,
     RuleError,
     compile_conditions,
+    has_person_check,
     territory_node,
 )
 from benefits.schema import BenefitEntry, Institution, Question
@@ -68,10 +70,16 @@ class Benefit:
     rule: All
     path: Path
     fields: frozenset[str]  # questions the rule depends on
+    to_check: bool = False  # some condition only a person can check: never "likely"
 
     @property
     def id(self) -> str:
         return self.entry.id
+
+    @property
+    def open_to_all(self) -> bool:
+        """No condition but the territory: a service for everyone living there."""
+        return not self.entry.conditions and not self.to_check
 
     @property
     def name(self) -> str:
@@ -292,10 +300,12 @@ def _compile_benefit(path: Path, data: Any, questions: dict[str, Question], kind
     place = territory_node(entry.territory.scope, entry.territory.codes)
     if place is not None:
         rule.children.append(place)
+    if entry.needs_check is not None:
+        rule.children.append(PersonCheck(entry.needs_check.strip(), "needs_check"))
     _check_values(rel, rule, questions, problems)
     if len(problems) > before:
         return None
-    return Benefit(entry, rule, path, _rule_sources(rule))
+    return Benefit(entry, rule, path, _rule_sources(rule), has_person_check(rule))
 
 
 @lru_cache(maxsize=8)

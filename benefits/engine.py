@@ -1,8 +1,13 @@
 """evaluate(profile): every benefit of the catalogue with a status, reasons and an amount.
 
 Statuses: "likely" (every condition holds), "not_now" (one condition fails for an answer the
-person gave), "unknown" (some answer is missing or was "je ne sais pas"). The answer is never
-empty: it always names a person to check with.
+person gave), "unknown" (some answer is missing or was "je ne sais pas", or a condition only a
+person can check: `needs_check`). The answer is never empty: it always names a person to check
+with.
+
+Ranking: likely first, the largest yearly amounts first, services open to everyone last; then
+the unknowns that more answers would decide, then those to check with a person, the rare cases
+(asylum, no residence permit...) last.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from benefits import explain
 from benefits.catalogue_loader import Benefit, Catalogue, load_catalogue
 from benefits.estimators import Estimate, estimate
+from benefits.rules import person_checks
 from benefits.schema import CATEGORIES, HowToApply, Institution, Source
 
 LIKELY, NOT_NOW, UNKNOWN = "likely", "not_now", "unknown"
@@ -45,6 +51,10 @@ class BenefitResult:
     confidence: str
     # Reasons are phrased only when read: most of the ~100 results are never shown.
     explainer: Callable[[], list[str]] = field(default=lambda: [], repr=False, compare=False)
+    checks: list[str] = field(default_factory=list)   # what a person must check (unknown only)
+    typical_yearly: float = 0.0       # the entry's rough yearly value when nothing is estimated
+    open_to_all: bool = False         # a service for everyone living there (ranked last)
+    rare: bool = False                # the check concerns few residents (ranked last of unknowns)
 
     @cached_property
     def reasons(self) -> list[str]:
@@ -58,6 +68,16 @@ class BenefitResult:
     @property
     def yearly_value(self) -> float:
         return self.estimate.yearly if self.estimate else 0.0
+
+    @property
+    def impact(self) -> float:
+        """Euros a year at stake for the person: the estimate, else the entry's typical value."""
+        return self.yearly_value or self.typical_yearly
+
+    @property
+    def to_check(self) -> bool:
+        """Unknown only because of something a person must check (no question left to ask)."""
+        return self.status == UNKNOWN and bool(self.checks) and not self.missing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +97,8 @@ class BenefitResult:
             "how_to_apply": self.how_to_apply.model_dump(),
             "sources": [s.model_dump(mode="json") for s in self.sources],
             "confidence": self.confidence,
+            "checks": self.checks,
+            "to_check": self.to_check,
         }
 
 
@@ -140,6 +162,9 @@ def _result(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
     status = status_of(benefit, facts)
     entry = benefit.entry
     missing = explain.missing_questions(catalogue, benefit, facts) if status == UNKNOWN else []
+    checks: list[str] = []
+    if status == UNKNOWN and benefit.to_check:
+        person_checks(benefit.rule, facts, checks)
     return BenefitResult(
         id=entry.id,
         name=entry.name,
@@ -154,15 +179,28 @@ def _result(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
         sources=list(entry.sources),
         confidence=entry.confidence,
         explainer=_explainer(catalogue, benefit, facts, profile, status),
+        checks=checks,
+        typical_yearly=entry.amount.typical_yearly or 0.0,
+        open_to_all=benefit.open_to_all,
+        rare=entry.rare,
     )
 
 
 def _rank_key(result: BenefitResult) -> tuple:
-    # Likely first, the largest amounts first; then the surest; unknowns with fewer gaps first.
+    # Money the person would otherwise miss comes first: likely results by yearly amount, the
+    # services open to everyone last. Unknowns: those more answers would decide, then those a
+    # person must check, the rare cases last; each group by amount.
+    if result.status == LIKELY:
+        group = 1 if result.open_to_all else 0
+    elif result.status == UNKNOWN:
+        group = 2 if result.rare else (1 if result.to_check else 0)
+    else:
+        group = 0
     return (
         STATUS_ORDER[result.status],
+        group,
+        -result.impact,
         len(result.missing),
-        -result.yearly_value,
         CONFIDENCE_ORDER.get(result.confidence, 3),
         result.name,
     )

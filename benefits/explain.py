@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 from benefits import communes as _communes
 from benefits.catalogue_loader import Benefit, Catalogue, CompiledQuestion, load_catalogue
-from benefits.rules import DERIVED_FACTS, All, Any_, Leaf, Node, Not, compile_leaf, table_value
+from benefits.rules import DERIVED_FACTS, All, Any_, Leaf, Node, Not, compile_leaf, person_checks, table_value
 
 NBSP = "\u00a0"
 
@@ -345,6 +345,9 @@ def unknown_reasons(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, 
     if not_known:
         reasons.append(f"Vous n'étiez pas sûr(e) pour : {labels(not_known)}. "
                        "Une personne peut vérifier cela avec vous.")
+    checks: list[str] = []
+    person_checks(benefit.rule, facts, checks)
+    reasons.extend(_sentence(c) for c in checks)
     return reasons or ["Une personne doit vérifier votre situation pour cette aide."]
 
 
@@ -413,6 +416,9 @@ def explain_why_not(profile: Mapping[str, Any], benefit: str, catalogue: Catalog
     label = benefit_label(found)
     if result.status == "likely":
         return "Bonne nouvelle ! " + " ".join(result.reasons)
+    if result.status == "unknown" and result.to_check:
+        return (f"{_capitalise(label)} est peut-être possible pour vous, mais un point doit être vérifié avec "
+                f"une personne. " + " ".join(result.reasons) + f" Vous pouvez en parler à : {contact_text}.")
     if result.status == "unknown":
         return f"Je ne peux pas encore le dire pour {label}. " + " ".join(result.reasons)
     return (f"{_capitalise(label)} ne semble pas possible pour l'instant. " + " ".join(result.reasons)

@@ -1,10 +1,15 @@
-"""next_question(profile): the unanswered question that decides the most still-open benefits.
+"""next_question(profile): the unanswered question that decides the most money still open.
 
-Each benefit whose status is still unknown shares one point among the questions that could decide
-it (a benefit waiting for one answer gives that question a whole point, one waiting for three
-answers gives each a third). The question with the most points is asked; on a tie, the one
-written first in questions.yml. A question is only candidate when its `asked_when` holds; when
-`asked_when` is itself unknown (rent before housing), the points go to the questions it needs.
+Each benefit whose status is still unknown shares its weight among the questions that could
+decide it (a benefit waiting for one answer gives that question its whole weight, one waiting for
+three answers gives each a third). The weight grows with the yearly amount at stake (the
+estimate, else the entry's `typical_yearly`), so that the bot, which shows results after 8
+answers, has asked first what decides the largest amounts. A benefit that a person must check
+anyway (`needs_check`) weighs less: the best answer can only make it "to check"; a rare one
+(asylum, no residence permit) weighs very little. The question with the most points is asked; on
+a tie, the one written first in questions.yml. A question is only candidate when its
+`asked_when` holds; when `asked_when` is itself unknown (rent before housing), the points go to
+the questions it needs.
 """
 
 from __future__ import annotations
@@ -12,8 +17,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from benefits.catalogue_loader import Catalogue, load_catalogue
+from benefits.catalogue_loader import Benefit, Catalogue, load_catalogue
+from benefits.estimators import estimate
+from benefits.rules import ASSUME_CHECKS
 from benefits.schema import Question
+
+# Tuned on the personas of scripts/benchmarks/bench_engine.py (after-8 coverage).
+BASE_WEIGHT = 0.4          # every open benefit counts, even without an amount
+EUROS_PER_POINT = 1000.0   # + (euros a year / 1 000) ** AMOUNT_EXPONENT points
+AMOUNT_EXPONENT = 0.7      # < 1 damps the largest amounts (the AAH must not outweigh everything)
+CHECK_FACTOR = 0.15        # a benefit that stays "to check" whatever the answers
+RARE_FACTOR = 0.02         # ... and concerns few residents
+
+
+def benefit_weight(benefit: Benefit, facts: Mapping[str, Any]) -> float:
+    """How much deciding this benefit is worth: more when more money is at stake, less when a
+    person must check it whatever the answers."""
+    found = estimate(benefit, facts)
+    yearly = found.yearly if found is not None else 0.0
+    yearly = yearly or (benefit.entry.amount.typical_yearly or 0.0)
+    weight = BASE_WEIGHT + (yearly / EUROS_PER_POINT) ** AMOUNT_EXPONENT
+    if benefit.to_check and benefit.rule.eval({**facts, ASSUME_CHECKS: False}) is False:
+        # Only a person's check could make it possible: answers can at best make it "to check".
+        weight *= RARE_FACTOR if benefit.entry.rare else CHECK_FACTOR
+    return weight
 
 
 def _askable(catalogue: Catalogue, wanted: set[str], facts: Mapping[str, Any], answered: set[str],
@@ -59,7 +86,7 @@ def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = No
         askable = cache[key]
         if not askable:
             continue
-        share = 1.0 / len(askable)
+        share = benefit_weight(benefit, facts) / len(askable)
         for question_id in askable:
             scores[question_id] = scores.get(question_id, 0.0) + share
     return scores

@@ -46,6 +46,8 @@ TESTS_BY_KIND = {
 TABLE_KEYS = {"alone", "couple", "extra_child", "household_size", "extra_person"}
 EXPLANATION_KEYS = ("why", "why_not")
 COMBINATORS = ("all", "any", "not")
+NEEDS_CHECK = "needs_check"
+ASSUME_CHECKS = "__assume_person_checks__"  # a fact key no question uses
 
 
 class RuleError(ValueError):
@@ -203,6 +205,55 @@ class Not(Node):
 
     def leaves(self):
         yield from self.child.leaves()
+
+
+class PersonCheck(Node):
+    """`needs_check: "sentence"`: a fact no question asks (residence status, a child's illness, a
+    court case...). It is always unknown and asks nothing: only a person can check it, so a
+    benefit that contains it is never "likely"; the sentence says what to check."""
+
+    __slots__ = ("sentence",)
+
+    def __init__(self, sentence: str, path: str = ""):
+        self.sentence = sentence
+        self.path, self.why, self.why_not = path, None, None
+
+    def eval(self, facts):
+        # Always unknown; the question picker sets ASSUME_CHECKS to False to see whether answers
+        # alone could still make the benefit likely.
+        return facts.get(ASSUME_CHECKS)
+
+    def missing(self, facts, answered, out):
+        return None
+
+    def leaves(self):
+        return iter(())
+
+    def __repr__(self) -> str:
+        return f"PersonCheck({self.sentence!r})"
+
+
+def person_checks(node: Node, facts: Mapping[str, Any], out: list[str]) -> None:
+    """The `needs_check` sentences that keep an unknown node from being decided."""
+    if isinstance(node, PersonCheck):
+        if node.sentence not in out:
+            out.append(node.sentence)
+    elif isinstance(node, All | Any_):
+        for child in node.children:
+            if child.eval(facts) is None:
+                person_checks(child, facts, out)
+    elif isinstance(node, Not):
+        person_checks(node.child, facts, out)
+
+
+def has_person_check(node: Node) -> bool:
+    if isinstance(node, PersonCheck):
+        return True
+    if isinstance(node, All | Any_):
+        return any(has_person_check(child) for child in node.children)
+    if isinstance(node, Not):
+        return has_person_check(node.child)
+    return False
 
 
 Check = Callable[[Any, Mapping[str, Any]], Truth]
@@ -405,6 +456,12 @@ def compile_condition(condition: Any, path: str, kinds: Mapping[str, str] | None
     key = keys[0]
     body = condition[key]
     where = f"{path}.{key}"
+    if key == NEEDS_CHECK:
+        if not isinstance(body, str) or not body.strip():
+            raise RuleError(where, "expects a plain-French sentence saying what a person must check")
+        if why or why_not:
+            raise RuleError(path, "a needs_check condition takes no why/why_not: its sentence is the reason")
+        return PersonCheck(body.strip(), path)
     if key in ("all", "any"):
         if not isinstance(body, list) or not body:
             raise RuleError(where, "expects a non-empty list of conditions")

@@ -65,6 +65,9 @@ class Amount(_Strict):
     effective_date: date | None = None
     # Optional amount by household composition, same shape as an income ceiling table.
     table: dict[str, Any] | None = None
+    # Rough yearly value in euros for a typical beneficiary, when no estimate can be computed
+    # (in kind, variable). Never shown: it only ranks results and chooses the next question.
+    typical_yearly: float | None = Field(default=None, ge=0)
 
 
 class HowToApply(_Strict):
@@ -92,6 +95,13 @@ class BenefitEntry(_Strict):
     category: Category
     summary: str = Field(min_length=1)
     conditions: list[Any] = []
+    # A plain-French sentence saying what only a person can check (residence status, a child's
+    # illness, a court case...). With it the entry is never "likely": when its conditions hold,
+    # its status is "unknown" (to check with a person) and this sentence is the reason.
+    needs_check: str | None = Field(default=None, min_length=10)
+    # True when what must be checked concerns few residents (asylum seekers, people without a
+    # residence permit, people leaving prison): the entry is then listed last among those to check.
+    rare: bool = False
     amount: Amount
     how_to_apply: HowToApply
     territory: Territory = Territory(scope="national")

@@ -25,17 +25,28 @@ def p(**answers):
 PERSONAS = [
     # --- RSA: 25+ (or a child), not a student, resources under the "montant forfaitaire".
     # service-public.fr N19775; OpenFisca rsa/rsa_m/montant_de_base_du_rsa: 651,69 € alone, 2026-04-01.
-    ("rsa_alone_at_ceiling", p(age=40, income_monthly=651.69, income_kinds=["none"], work="job_seeker"),
+    # The CAF also counts the forfait logement (12 % of it alone = 78,20 €, when one gets a housing
+    # aid, is housed free or owns: OpenFisca rsa_fl) and the allocations familiales, which the income
+    # question leaves out: a social tenant alone stops at 651,69 − 78,20 = 573,49 €.
+    ("rsa_alone_at_ceiling", p(age=40, income_monthly=573.49, income_kinds=["none"], work="job_seeker"),
      {"rsa": L}),
-    ("rsa_alone_one_euro_above", p(age=40, income_monthly=652.69, income_kinds=["none"], work="job_seeker"),
+    ("rsa_alone_one_euro_above", p(age=40, income_monthly=574.49, income_kinds=["none"], work="job_seeker"),
      {"rsa": N}),
-    # Couple with 2 children: 651,69 × 1,5 × 1,3 × 1,3 ≈ 1 368,55 € (rsa_maj) — service-public.fr N19775.
+    ("rsa_homeless_alone_at_ceiling",
+     p(age=40, housing="homeless", income_monthly=651.69, income_kinds=["none"], work="job_seeker"),
+     {"rsa": L}),
+    ("rsa_homeless_alone_one_euro_above",
+     p(age=40, housing="homeless", income_monthly=652.69, income_kinds=["none"], work="job_seeker"),
+     {"rsa": N}),
+    # Couple with 2 children: 651,69 × 2,1 = 1 368,55 € (rsa_maj), minus the forfait logement for
+    # 3+ persons (16,5 % × 1 173,04 = 193,55 €) and the allocations familiales for 2 children
+    # (32 % × BMAF 478,16 € × 0,995 = 152,24 €) = 1 022,76 € — service-public.fr N19775.
     ("rsa_couple_2_children_at_ceiling",
-     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1368.55,
+     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1022.76,
        income_kinds=["salary"], work="employed"),
      {"rsa": L}),
     ("rsa_couple_2_children_one_euro_above",
-     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1369.55,
+     p(age=35, household="couple", children_count=2, children_ages=[3, 6], income_monthly=1023.76,
        income_kinds=["salary"], work="employed"),
      {"rsa": N}),
     # Under 25 without child: no RSA (rsa_cond age_min 25) — service-public.fr N19775.
@@ -52,6 +63,21 @@ PERSONAS = [
      p(age=30, income_monthly=1200, income_kinds=["salary"], work="employed"), {"prime_activite": L}),
     ("prime_activite_no_earned_income",
      p(age=30, income_monthly=0, income_kinds=["none"], work="job_seeker"), {"prime_activite": N}),
+    # One earner in a couple with 2 children at 4 500 €: (1 340,39 + 184,27 − 152,24 − 15) / 0,39
+    # = 3 480,56 € is the sure bound; up to 4 537,11 € (two earners' bonuses) it depends on who
+    # earns what: "to check"; above, "not now" — service-public.fr F2882 (forfait 638,28 €).
+    ("prime_activite_couple_2_children_between_bounds",
+     p(age=40, household="couple", children_count=2, children_ages=[4, 9], income_monthly=4500,
+       income_kinds=["salary"], work="employed"),
+     {"prime_activite": U}),
+    ("prime_activite_couple_2_children_sure",
+     p(age=40, household="couple", children_count=2, children_ages=[4, 9], income_monthly=3480,
+       income_kinds=["salary"], work="employed"),
+     {"prime_activite": L}),
+    ("prime_activite_couple_2_children_above",
+     p(age=40, household="couple", children_count=2, children_ages=[4, 9], income_monthly=4538,
+       income_kinds=["salary"], work="employed"),
+     {"prime_activite": N}),
     ("prime_activite_17_years_old",
      p(age=17, income_monthly=600, income_kinds=["salary"], work="apprentice"), {"prime_activite": N}),
 
@@ -82,16 +108,24 @@ PERSONAS = [
 
     # --- Complémentaire santé solidaire: 10 339 €/year alone (861,58 €/month) for free C2S,
     # 13 957 €/year (1 163,08 €/month) with a contribution, 2025-04-01 → 2026-03-31.
-    # service-public.fr F10027; efl.fr (C2S ceilings 2025-04).
-    ("css_gratuite_at_ceiling", p(age=40, income_monthly=861.58, income_kinds=["salary"], work="employed"),
+    # service-public.fr F10027; efl.fr (C2S ceilings 2025-04). The CPAM counts the forfait
+    # logement too (78,20 € alone with a housing aid): 783,38 € and 1 084,88 € for a tenant alone;
+    # the full ceilings for a homeless person.
+    ("css_gratuite_at_ceiling", p(age=40, income_monthly=783.38, income_kinds=["salary"], work="employed"),
      {"css_gratuite": L, "css_participative": N}),
-    ("css_gratuite_one_euro_above", p(age=40, income_monthly=862.58, income_kinds=["salary"], work="employed"),
+    ("css_gratuite_one_euro_above", p(age=40, income_monthly=784.38, income_kinds=["salary"], work="employed"),
      {"css_gratuite": N, "css_participative": L}),
+    ("css_gratuite_homeless_at_ceiling",
+     p(age=40, housing="homeless", income_monthly=861.58, income_kinds=["salary"], work="employed"),
+     {"css_gratuite": L, "css_participative": N}),
     ("css_participative_at_ceiling",
-     p(age=40, income_monthly=1163.08, income_kinds=["salary"], work="employed"),
+     p(age=40, income_monthly=1084.88, income_kinds=["salary"], work="employed"),
      {"css_participative": L}),
     ("css_participative_one_euro_above",
-     p(age=40, income_monthly=1164.08, income_kinds=["salary"], work="employed"),
+     p(age=40, income_monthly=1085.88, income_kinds=["salary"], work="employed"),
+     {"css_participative": N, "css_gratuite": N}),
+    ("css_participative_homeless_one_euro_above",
+     p(age=40, housing="homeless", income_monthly=1164.08, income_kinds=["salary"], work="employed"),
      {"css_participative": N, "css_gratuite": N}),
 
     # --- Allocations familiales: from 2 dependent children under 20 — caf.fr; OpenFisca af.
@@ -158,10 +192,12 @@ PERSONAS = [
      {"pension_reversion": N}),
 
     # --- Aide juridictionnelle: RFR ≤ 19 290 €/year alone for some help (25 %) in 2025;
-    # 19 290 / 12 = 1 607,50 € — service-public.fr F18074; justice.fr.
+    # 19 290 / 12 = 1 607,50 € — service-public.fr F18074; justice.fr. It only serves someone with
+    # a court case, which no question asks: under the ceiling it is "to check" (needs_check),
+    # never "likely"; above it, "not now".
     ("aide_juridictionnelle_at_ceiling",
      p(age=45, income_monthly=1607.50, income_kinds=["salary"], work="employed"),
-     {"aide_juridictionnelle": L}),
+     {"aide_juridictionnelle": U}),
     ("aide_juridictionnelle_one_euro_above",
      p(age=45, income_monthly=1608.50, income_kinds=["salary"], work="employed"),
      {"aide_juridictionnelle": N}),
@@ -174,12 +210,16 @@ PERSONAS = [
      {"mutuelle_communale_nancy": N}),
 
     # --- FSL: the Métropole's FSL inside the Grand Nancy, the Département's outside it; resources
-    # under RSA + 360 € — meurthe-et-moselle.fr / grandnancy.eu (règlement FSL).
+    # under RSA + 360 € — meurthe-et-moselle.fr / grandnancy.eu (règlement FSL). It pays a housing
+    # need (deposit, rent or energy debts) that no question asks: "to check" under the ceiling.
     ("fsl_metropole_in_nancy", p(age=45, income_monthly=900, income_kinds=["none"], work="job_seeker"),
-     {"fsl_metropole_grand_nancy": L, "fsl_departement_54": N}),
+     {"fsl_metropole_grand_nancy": U, "fsl_departement_54": N}),
     ("fsl_departement_in_luneville",
      p(age=45, income_monthly=900, income_kinds=["none"], work="job_seeker", commune="54329"),
-     {"fsl_departement_54": L, "fsl_metropole_grand_nancy": N}),
+     {"fsl_departement_54": U, "fsl_metropole_grand_nancy": N}),
+    ("fsl_over_the_ceiling",
+     p(age=45, income_monthly=1012.69, income_kinds=["salary"], work="employed"),
+     {"fsl_metropole_grand_nancy": N}),
 ]
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benefits import load_catalogue, statuses
-from benefits.rules import Leaf, Node, Not
+from benefits.rules import Leaf, Node, Not, PersonCheck
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalogue"
 INCOME_FIELDS = ("income_monthly", "income_yearly")
@@ -31,6 +31,8 @@ def _means_tested_only_by_ceilings(node: Node, negated: bool = False) -> bool | 
         return not negated and set(node.tests) <= {"max"}
     if isinstance(node, Not):
         return _means_tested_only_by_ceilings(node.child, not negated)
+    if isinstance(node, PersonCheck):
+        return None
     found = [_means_tested_only_by_ceilings(child, negated) for child in node.children]
     if any(f is False for f in found):
         return False

@@ -311,11 +311,14 @@ class ActionConfirmBooking(Action):
 
 
 def confirmation_text(request, likely: list) -> str:  # noqa: ANN001
-    team = get_directory().teams.get(request.team_id)
+    directory = get_directory()
+    team = directory.teams.get(request.team_id)
     lines = [f"C'est noté, {request.first_name} ! Votre référence : {request.reference}."]
     if request.slot_start:
-        place = team.places[0] if team and team.places else None
+        place = directory.meeting_place(team) if team and team.places else None
         where = f", {place.label}" if place else ""
+        if place and place.address:
+            where += f" ({place.address})"
         lines.append(f"Rendez-vous le {format_local(request.slot_start)}{where}, avec {team.name if team else 'l’équipe'}.")
     else:
         lines.append(f"{team.name if team else 'L’équipe'} va vous rappeler au {display_phone(request.contact_phone)}.")

@@ -8,7 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from benefits import LIKELY, UNKNOWN, BenefitResult, evaluate, explain_why_not, find_benefit, load_catalogue
+from benefits import LIKELY, UNKNOWN, BenefitResult, evaluate, explain_why_not, load_catalogue
+from benefits.lookup import find_benefit_in_text
 from bot.actions.buttons import button
 from bot.actions.tracker_profile import latest_entities, latest_text, profile_from_tracker
 
@@ -131,7 +132,7 @@ class ActionBenefitDetails(Action):
         benefit_id = latest_entities(tracker).get("benefit_id")
         benefit = catalogue.by_id.get(benefit_id) if benefit_id else None
         if benefit is None:
-            benefit = find_benefit(catalogue, latest_text(tracker))
+            benefit = find_benefit_in_text(catalogue, latest_text(tracker))
         if benefit is None:
             dispatcher.utter_message(text="De quelle aide voulez-vous parler ? Écrivez son nom, par exemple « RSA » ou « APL ».")
             return []
@@ -149,7 +150,8 @@ class ActionWhyNot(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        entities = latest_entities(tracker)
-        query = entities.get("benefit_id") or latest_text(tracker)
+        benefit_id = latest_entities(tracker).get("benefit_id")
+        found = find_benefit_in_text(load_catalogue(), latest_text(tracker)) if not benefit_id else None
+        query = benefit_id or (found.id if found else latest_text(tracker))
         dispatcher.utter_message(text=explain_why_not(profile_from_tracker(tracker), query))
         return []

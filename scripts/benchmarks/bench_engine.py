@@ -1,15 +1,17 @@
 """Benchmark of the benefits engine on the real catalogue.
 
 Prints: time to evaluate the whole catalogue for one profile (goal <= 2 ms), time to pick the
-next question (goal <= 5 ms), and how many questions typical personas are asked (by calling
-next_question and answering from the persona) before a first "likely" result (goal <= 8) and
-before nothing is left to ask.
+next question (goal <= 5 ms), and, for the realism personas of tests/test_benefits_realism.py
+(answering next_question from the persona): questions before a first "likely" result, questions
+until nothing is left to ask, and how many of the final "likely" benefits are already found after
+8 answers (the bot's first results screen) - all of them, and those with money at stake.
 
 Run: .venv/bin/python scripts/benchmarks/bench_engine.py
 """
 
 from __future__ import annotations
 
+import importlib.util
 import statistics
 import sys
 import time
@@ -19,62 +21,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benefits import evaluate, load_catalogue, next_question, statuses  # noqa: E402
 
-# Typical residents met by the outreach teams (answers to every question; "unknown" = je ne sais pas).
-PERSONAS: dict[str, dict] = {
-    "retraitée seule, petite retraite (Nancy)": {
-        "age": 68, "household": "alone", "children_count": 0, "income_monthly": 720, "income_kinds": ["pension"],
-        "housing": "social_tenant", "rent": 380, "work": "retired", "disability": "none", "commune": "54395",
-        "widowed": True, "needs_daily_help": False, "current_benefits": ["none"], "health_cover": "none",
-    },
-    "mère seule, 2 enfants, temps partiel (Malzéville)": {
-        "age": 34, "household": "alone", "children_count": 2, "children_ages": [4, 9], "income_monthly": 1100,
-        "income_kinds": ["salary"], "housing": "social_tenant", "rent": 520, "work": "employed",
-        "disability": "none", "commune": "54339", "pregnant": False, "widowed": False,
-        "current_benefits": ["apl"], "health_cover": "none",
-    },
-    "homme seul sans revenu (Saint-Max)": {
-        "age": 45, "household": "alone", "children_count": 0, "income_monthly": 0, "income_kinds": ["none"],
-        "housing": "hosted", "work": "job_seeker", "disability": "none", "commune": "54482", "pregnant": False,
-        "widowed": False, "current_benefits": ["none"], "health_cover": "none",
-    },
-    "couple, 3 enfants, un salaire (Maxéville)": {
-        "age": 39, "household": "couple", "children_count": 3, "children_ages": [2, 7, 12], "income_monthly": 1900,
-        "income_kinds": ["salary"], "housing": "tenant", "rent": 750, "work": "employed", "disability": "none",
-        "commune": "54357", "pregnant": False, "current_benefits": ["none"], "health_cover": "private",
-    },
-    "étudiant boursier (Nancy)": {
-        "age": 20, "household": "alone", "children_count": 0, "income_monthly": 300, "income_kinds": ["none"],
-        "housing": "tenant", "rent": 420, "work": "student", "disability": "none", "commune": "54395",
-        "scholarship": True, "pregnant": False, "widowed": False, "current_benefits": ["none"], "health_cover": "none",
-    },
-    "adulte handicapé 80 % (Essey)": {
-        "age": 52, "household": "alone", "children_count": 0, "income_monthly": 200, "income_kinds": ["benefits"],
-        "housing": "social_tenant", "rent": 350, "work": "unable", "disability": "rate_80_plus",
-        "commune": "54184", "pregnant": False, "widowed": False, "needs_daily_help": True,
-        "current_benefits": ["none"], "health_cover": "none",
-    },
-    "couple retraité rural (Vézelise)": {
-        "age": 74, "household": "couple", "children_count": 0, "income_monthly": 1500, "income_kinds": ["pension"],
-        "housing": "owner", "work": "retired", "disability": "none", "commune": "54563",
-        "needs_daily_help": "unknown", "current_benefits": ["none"], "health_cover": "private",
-    },
-    "jeune de 19 ans sans emploi (Lunéville)": {
-        "age": 19, "household": "alone", "children_count": 0, "income_monthly": 0, "income_kinds": ["none"],
-        "housing": "hosted", "work": "job_seeker", "disability": "none", "commune": "54329", "pregnant": False,
-        "widowed": False, "current_benefits": ["none"], "health_cover": "none",
-    },
-    "salarié seul au Smic, revenus inconnus (Laxou)": {
-        "age": 29, "household": "alone", "children_count": 0, "income_monthly": "unknown", "income_kinds": ["salary"],
-        "housing": "tenant", "rent": 560, "work": "employed", "disability": "none", "commune": "54304",
-        "pregnant": False, "widowed": False, "current_benefits": ["none"], "health_cover": "private",
-    },
-    "parents d'un bébé, couple (Vandœuvre)": {
-        "age": 27, "household": "couple", "children_count": 1, "children_ages": [0], "income_monthly": 2100,
-        "income_kinds": ["salary", "unemployment"], "housing": "social_tenant", "rent": 480, "work": "employed",
-        "disability": "none", "commune": "54547", "pregnant": False, "current_benefits": ["apl"],
-        "health_cover": "private",
-    },
-}
+REALISM_TESTS = Path(__file__).resolve().parents[2] / "tests" / "test_benefits_realism.py"
+STOP_AFTER = 8  # the bot shows a first results screen after 8 answers
+
+
+def _load_personas() -> dict[str, dict]:
+    """The realism personas of the tests (typical residents of the 54, every question answered)."""
+    spec = importlib.util.spec_from_file_location("benefits_realism_personas", REALISM_TESTS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.PERSONAS
+
+
+PERSONAS: dict[str, dict] = _load_personas()
 
 
 def _time(function, repeat: int) -> float:
@@ -87,12 +46,15 @@ def _time(function, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def conversation(persona: dict, catalogue) -> tuple[int | None, int, list[str]]:
-    """(questions before a first likely result, questions before the end, questions asked)."""
+def conversation(persona: dict, catalogue) -> tuple[int | None, list[str], dict, dict]:
+    """(questions before a first likely result, questions asked, profile after 8 answers, final profile)."""
     profile: dict = {}
     asked: list[str] = []
     first_result = None
+    early: dict | None = None
     while True:
+        if len(asked) == STOP_AFTER and early is None:
+            early = dict(profile)
         # A first result: a benefit with conditions of its own (not one open to everybody) is likely.
         if first_result is None and any(
             status == "likely" and catalogue.by_id[benefit_id].entry.conditions
@@ -101,9 +63,21 @@ def conversation(persona: dict, catalogue) -> tuple[int | None, int, list[str]]:
             first_result = len(asked)
         question = next_question(profile, catalogue)
         if question is None or len(asked) > 40:
-            return first_result, len(asked), asked
+            return first_result, asked, dict(profile) if early is None else early, profile
         asked.append(question.id)
         profile[question.id] = persona.get(question.id, "unknown")
+
+
+def _likely(profile: dict, catalogue) -> set[str]:
+    return {b for b, s in statuses(profile, catalogue).items() if s == "likely"}
+
+
+def _with_money(ids: set[str], catalogue) -> set[str]:
+    def has_amount(benefit_id: str) -> bool:
+        amount = catalogue.by_id[benefit_id].entry.amount
+        return bool(amount.value or amount.estimator or amount.typical_yearly)
+
+    return {b for b in ids if has_amount(b)}
 
 
 def main() -> None:
@@ -113,7 +87,7 @@ def main() -> None:
     print(f"catalogue: {len(catalogue.benefits)} benefits, {len(catalogue.questions)} questions "
           f"(first load {load_ms:.0f} ms)")
 
-    profile = PERSONAS["mère seule, 2 enfants, temps partiel (Malzéville)"]
+    profile = PERSONAS["single_father_two_children_nancy"]
     partial = {k: profile[k] for k in ("age", "household", "commune")}
     evaluate(profile, catalogue)
     print(f"evaluate, full profile, statuses only : {_time(lambda: statuses(profile, catalogue), 300):.3f} ms")
@@ -125,17 +99,29 @@ def main() -> None:
           "  (goal <= 5 ms)")
     print(f"next_question, 3 answers              : {_time(lambda: next_question(partial, catalogue), 300):.3f} ms")
 
-    firsts, totals = [], []
-    print("\npersona: questions before a first 'likely' / questions until nothing is left to ask")
+    firsts, totals, coverage, money_coverage = [], [], [], []
+    print(f"\npersona: questions before a first 'likely' / until the end | likely found after {STOP_AFTER} "
+          "answers / at the end (all; with money)")
     for name, persona in PERSONAS.items():
-        first, total, asked = conversation(persona, catalogue)
-        firsts.append(first if first is not None else total)
-        totals.append(total)
-        flag = "" if first is not None and first <= 8 else "   <-- over the goal of 8"
-        print(f"  {name:<50} {str(first):>4} / {total:>2}{flag}")
-        print(f"      {', '.join(asked)}")
-    print(f"\nfirst result: median {statistics.median(firsts)}, max {max(firsts)} (goal <= 8)")
-    print(f"whole conversation: median {statistics.median(totals)}, max {max(totals)}")
+        first, asked, early, full = conversation(persona, catalogue)
+        final, found = _likely(full, catalogue), _likely(early, catalogue)
+        money_final, money_found = _with_money(final, catalogue), _with_money(found, catalogue)
+        firsts.append(first if first is not None else len(asked))
+        totals.append(len(asked))
+        coverage.append(len(found & final) / len(final) if final else 1.0)
+        money_coverage.append(len(money_found & money_final) / len(money_final) if money_final else 1.0)
+        flag = "" if first is not None and first <= STOP_AFTER else "   <-- no result within 8"
+        print(f"  {name:<44} {str(first):>2} / {len(asked):>2} | all {len(found & final):>2}/{len(final):<2}"
+              f" money {len(money_found & money_final)}/{len(money_final)}{flag}")
+        missed = sorted(money_final - money_found)
+        print(f"      asked: {', '.join(asked)}")
+        if missed:
+            print(f"      money found only after {STOP_AFTER} answers: {', '.join(missed)}")
+    print(f"\nfirst result: median {statistics.median(firsts)}, max {max(firsts)} (goal <= {STOP_AFTER})")
+    print(f"whole conversation: median {statistics.median(totals)}, max {max(totals)} questions")
+    print(f"after {STOP_AFTER} answers: {statistics.mean(coverage):.0%} of the final likely benefits found "
+          f"(min {min(coverage):.0%}); with money at stake {statistics.mean(money_coverage):.0%} "
+          f"(min {min(money_coverage):.0%})")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,93 @@
+"""Retention: what is deleted because it has been kept long enough.
+
+- Conversations (Rasa trackers) whose last message is older than TRACKER_RETENTION_DAYS (30).
+- Closed appointment requests (held, no_show, cancelled) not touched for REQUEST_RETENTION_DAYS
+  (365). Open requests (new, contacted) are never purged: staff still have to act on them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from booking.models import AppointmentRequest
+from core.db import session_scope
+from core.settings import Settings, get_settings
+from privacy.trackers import TrackerStoreAdmin, cutoff_timestamp
+
+log = logging.getLogger(__name__)
+
+CLOSED_STATUSES = ("held", "no_show", "cancelled")
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    trackers_removed: int
+    requests_removed: int
+    tracker_days: int
+    request_days: int
+    dry_run: bool = False
+
+    def lines_fr(self) -> list[str]:
+        verb = "seraient supprimé" if self.dry_run else "supprimé"
+        conv, req = self.trackers_removed, self.requests_removed
+        return [
+            f"Conversations de plus de {self.tracker_days} jours : {conv} {verb}{'es' if conv > 1 else 'e'}.",
+            f"Demandes closes depuis plus de {self.request_days} jours : {req} {verb}{'es' if req > 1 else 'e'}.",
+        ]
+
+
+def purge_requests(days: int, *, now: datetime | None = None, dry_run: bool = False,
+                   url: str | None = None) -> int:
+    """Delete closed requests whose last change is older than `days`; returns how many."""
+    cutoff_timestamp(days, now)  # same validation of `days` as for trackers
+    limit = (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    where = (AppointmentRequest.status.in_(CLOSED_STATUSES), AppointmentRequest.updated_at < limit)
+    with session_scope(url) as session:
+        if dry_run:
+            return session.scalar(select(func.count()).select_from(AppointmentRequest).where(*where))
+        requests = session.scalars(select(AppointmentRequest).where(*where)).all()
+        for request in requests:
+            session.delete(request)  # the ORM cascade removes its status history and slot row
+        return len(requests)
+
+
+def purge(
+    now: datetime | None = None,
+    *,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+    admin: TrackerStoreAdmin | None = None,
+    db_url: str | None = None,
+) -> PurgeReport:
+    """Apply both retention rules once. Defaults: settings and stores from the environment."""
+    settings = settings or get_settings()
+    now = now or datetime.now(timezone.utc)
+    own = admin is None
+    admin = admin or TrackerStoreAdmin.from_config()
+    try:
+        trackers = admin.purge_older_than(settings.tracker_retention_days, now=now, dry_run=dry_run)
+    finally:
+        if own:
+            admin.close()
+    requests = purge_requests(settings.request_retention_days, now=now, dry_run=dry_run,
+                              url=db_url or settings.database_url)
+    return PurgeReport(trackers_removed=trackers, requests_removed=requests,
+                       tracker_days=settings.tracker_retention_days,
+                       request_days=settings.request_retention_days, dry_run=dry_run)
+
+
+def run_scheduled_purge() -> PurgeReport | None:
+    """For the web process's daily job: never raises (a failed purge is retried the next day),
+    logs only counts. Blocking: from asyncio, call it with `await asyncio.to_thread(...)`."""
+    try:
+        report = purge()
+    except Exception:  # noqa: BLE001 - a periodic job must survive any store failure
+        log.exception("retention purge failed")
+        return None
+    log.info("retention purge: %d conversations, %d closed requests removed",
+             report.trackers_removed, report.requests_removed)
+    return report
