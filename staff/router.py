@@ -24,7 +24,7 @@ from booking.models import (
     StatusChange,
 )
 from booking.passwords import MIN_LENGTH
-from staff import accounts, requests_view, throttle
+from staff import accounts, requests_view, stats_view, throttle
 from staff.csv_export import build_csv
 from staff.formatting import PARIS
 from staff.session import password_fingerprint
@@ -41,6 +41,7 @@ from staff.web import (
     safe_next,
     session_of,
 )
+from stats import report as stats_report
 
 router = APIRouter(prefix="/staff", route_class=StaffRoute, include_in_schema=False)
 
@@ -216,6 +217,24 @@ def change_status(request: Request, request_id: int, user: CurrentUser, db: Db, 
     db.commit()
     session.flash(f"C'est noté : la demande {item.reference} est maintenant « {STATUS_LABELS[to_status]} ».")
     return redirect(back)
+
+
+# ---------------------------------------------------------------- statistics (anonymous counts, every staff member)
+
+@router.get("/stats")
+def stats_page(request: Request, user: CurrentUser) -> Response:
+    filters, problems = stats_view.filters_from_query(request.query_params)
+    report = stats_report.build_report(filters)
+    return render(request, "stats.html", stats_view.page_context(report, problems))
+
+
+@router.get("/stats/export.csv")
+def stats_export(request: Request, user: CurrentUser) -> Response:
+    filters, _problems = stats_view.filters_from_query(request.query_params)
+    header, rows = stats_report.csv_rows(stats_report.build_report(filters))
+    filename = f"statistiques-{datetime.now(PARIS).strftime('%Y-%m-%d')}.csv"
+    return Response(build_csv(header, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ---------------------------------------------------------------- admin

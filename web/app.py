@@ -10,16 +10,18 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from core.settings import get_settings
+from privacy.logging_filter import install_redaction
 from web.lifecycle import lifespan
 
 log = logging.getLogger(__name__)
 
 # Each adapter package exposes an APIRouter named `router`; missing ones are skipped so that
 # the web process still starts while a package is being built.
-ROUTERS = ["web.ics", "channels.web.router", "staff.router"]
+ROUTERS = ["web.ics", "channels.web.router", "staff.router", "guide.router"]
 
 
 def create_app() -> FastAPI:
+    install_redaction()
     app = FastAPI(title="Avec vous pour vos droits", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     @app.get("/health")

@@ -13,13 +13,21 @@ from fastapi import FastAPI
 from booking.cli import sync_teams
 from booking.db_setup import upgrade_database
 from booking.notify import deliver_pending
+from privacy.retention import run_scheduled_purge
 
 log = logging.getLogger(__name__)
 JOB_PERIOD_S = 60
+PURGE_EVERY_S = 24 * 3600
 
 
 async def _periodic_jobs() -> None:
+    last_purge = 0.0
+    loop = asyncio.get_running_loop()
     while True:
+        if loop.time() - last_purge >= PURGE_EVERY_S or last_purge == 0.0:
+            # Retention: old conversations and closed requests, once a day (and at start).
+            await asyncio.to_thread(run_scheduled_purge)
+            last_purge = loop.time()
         try:
             delivered, failed = await asyncio.to_thread(deliver_pending)
             if delivered or failed:

@@ -10,6 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.buttons import MENU, button
 from bot.actions.tracker_profile import latest_intent
+from privacy.erase import erase_everything
+from privacy.trackers import StoreUnavailable
 
 
 class ActionFallback(Action):
@@ -66,15 +68,15 @@ class ActionDeleteData(Action):
         if intent != "affirm":
             dispatcher.utter_message(text="D'accord, je n'efface rien.")
             return [SlotSet("pending_confirmation", None)]
-        from booking.erasure import erase_conversation  # the booking database side
-
-        cancelled = erase_conversation(tracker.sender_id)
-        lines = ["C'est fait. J'ai effacé vos réponses à mes questions."]
-        if cancelled:
-            lines.append(f"J'ai aussi annulé et effacé {cancelled} demande{'s' if cancelled > 1 else ''} "
-                         "de rendez-vous.")
-        lines.append("Si vous revenez, nous repartirons de zéro.")
-        dispatcher.utter_message(text=" ".join(lines), buttons=MENU)
+        try:
+            # The conversation is erased once Rasa has saved this very turn (else Rasa writes it back).
+            report = erase_everything(tracker.sender_id, after_turn=True)
+        except StoreUnavailable:
+            dispatcher.utter_message(text="Je n'arrive pas à effacer pour le moment. Pouvez-vous réessayer "
+                                          "dans quelques minutes ?")
+            return [SlotSet("pending_confirmation", None)]
+        dispatcher.utter_message(text=f"C'est fait. {report.sentence_fr()} Si vous revenez, nous repartirons de zéro.",
+                                 buttons=MENU)
         # After a restart nothing is left to predict from: wait for the person.
         return [ActiveLoop(None), Restarted(), FollowupAction("action_listen")]
 

@@ -25,6 +25,7 @@ from telegram.ext import Application
 from channels.telegram.handlers import ALLOWED_UPDATES, TelegramChannel
 from channels.telegram.notifier import reminder_loop
 from core.settings import Settings, get_settings
+from privacy.logging_filter import install_redaction
 
 log = logging.getLogger("channels.telegram")
 
@@ -116,6 +117,7 @@ async def run_webhook(application: Application, settings: Settings) -> None:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_redaction()
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = get_settings()

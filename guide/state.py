@@ -1,0 +1,78 @@
+"""The state of one encounter, kept in a signed cookie in the volunteer's browser.
+
+Nothing is stored on the server (privacy): the answers live in the cookie until the volunteer
+ends the encounter or it expires. The signature (itsdangerous, the project's secret key) stops
+anyone from forging or editing it; it is not encryption, so the cookie is HttpOnly and scoped to
+/guide.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from benefits import load_questions
+from core.settings import get_settings
+
+COOKIE_NAME = "guide_rencontre"
+COOKIE_PATH = "/guide"
+MAX_AGE_SECONDS = 4 * 3600   # a market morning; an older encounter starts again
+FIRST_RESULTS_AFTER = 8      # answers before a first results page, like the chatbot
+REFINE_BUDGET = 99           # "Préciser": ask every question that can still change a result
+_SALT = "guide-encounter"
+
+
+@dataclass
+class Encounter:
+    id: str = field(default_factory=lambda: secrets.token_hex(8))  # only to count it once in statistics
+    profile: dict[str, Any] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)   # question ids in the order they were answered
+    budget: int = FIRST_RESULTS_AFTER
+    finished: bool = False                           # results already counted in statistics
+
+    def to_data(self) -> dict[str, Any]:
+        return {"i": self.id, "p": self.profile, "o": self.order, "b": self.budget, "f": self.finished}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Encounter | None:
+        """None when the data is not a well-formed encounter (old format, edited by hand)."""
+        if not isinstance(data, dict):
+            return None
+        known = {q.id for q in load_questions()}
+        profile, order = data.get("p"), data.get("o")
+        if not isinstance(profile, dict) or not isinstance(order, list):
+            return None
+        if not set(profile) <= known or not all(isinstance(q, str) and q in profile for q in order):
+            return None
+        budget = data.get("b")
+        if not isinstance(budget, int) or isinstance(budget, bool) or not 1 <= budget <= REFINE_BUDGET:
+            return None
+        encounter_id = data.get("i")
+        if not isinstance(encounter_id, str) or not encounter_id:
+            return None
+        # Answers missing from the order (none in practice) are listed last.
+        order = list(dict.fromkeys(order)) + [q for q in profile if q not in order]
+        return cls(id=encounter_id, profile=dict(profile), order=order, budget=budget,
+                   finished=bool(data.get("f")))
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
+
+
+def dump(encounter: Encounter) -> str:
+    return _serializer().dumps(encounter.to_data())
+
+
+def load(token: str | None, max_age: int = MAX_AGE_SECONDS) -> Encounter | None:
+    """The encounter in a cookie value, or None when absent, forged, expired or malformed."""
+    if not token:
+        return None
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except BadSignature:  # also SignatureExpired
+        return None
+    return Encounter.from_data(data)
