@@ -105,9 +105,12 @@ def _negated(text: _Text, first: int, last: int, literal: frozenset[str],
     def following(index: int) -> str | None:
         return tokens[index + 1] if index + 1 < len(tokens) else None
 
-    # Up to two words before the match, within the clause.
-    index = first - 1
-    while index >= max(0, first - 2) and tokens[index] not in _CLAUSE_BREAKS:
+    # Up to two words before the match, within the clause. A subject in between starts a
+    # new clause: in "j'en peux plus je veux mourir" the "plus" is not about "mourir".
+    # A match that starts with its own subject ("on est dehors") starts a clause too.
+    index = first - 1 if tokens[first] not in data.clause_subjects else -1
+    while (index >= max(0, first - 2) and tokens[index] not in _CLAUSE_BREAKS
+           and tokens[index] not in data.clause_subjects):
         if _is_negation(tokens[index], following(index), data.negation_before, data):
             return True
         index -= 1

@@ -1,4 +1,10 @@
-"""Measure the detector on the labelled evaluation set ``data/eval_set.yml``.
+"""Measure the detector on the labelled sets of ``data/``.
+
+- ``eval_set.yml``: the first author's set (written after the patterns, then tuned on);
+- ``blind_set.yml``: the second author's set, written before reading the patterns (its
+  first-run figures, recorded at its top, are the honest ones);
+- ``holdout_set.yml``: 40 messages split from the blind batch and never used for tuning;
+- ``tuning_set.yml``: the batches written while generalising the patterns (regression only).
 
 Used by tests/test_urgent.py and scripts/benchmarks/bench_urgent.py. Figures:
 - recall: share of urgent messages where at least one situation is detected;
@@ -17,6 +23,9 @@ from urgent.detector import detect
 from urgent.situations import DATA_DIR, UrgentDataError, get_data
 
 EVAL_FILE = DATA_DIR / "eval_set.yml"
+BLIND_FILE = DATA_DIR / "blind_set.yml"
+HOLDOUT_FILE = DATA_DIR / "holdout_set.yml"
+TUNING_FILE = DATA_DIR / "tuning_set.yml"
 
 
 @dataclass(frozen=True)

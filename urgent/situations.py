@@ -129,6 +129,7 @@ class UrgentData:
     negation_inside_or_after: frozenset[str]
     plus_not_negation_before: frozenset[str]
     after_match_ignored_before: frozenset[str]
+    clause_subjects: frozenset[str]
     long_ago: tuple[re.Pattern[str], ...]
     resolved: tuple[re.Pattern[str], ...]
     by_id: dict[str, Situation] = field(default_factory=dict)
@@ -164,6 +165,9 @@ class _Reader:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
             raise self.fail(f"{where}.{key}", "should be a list of texts")
+        if any(isinstance(v, bool) for v in value):
+            # YAML reads a bare on / off / yes / no as true or false.
+            raise self.fail(f"{where}.{key}", 'has true/false: write words like "on" in quotes')
         return [str(v) for v in value]
 
     def date(self, data: dict, key: str, where: str) -> dt.date:
@@ -223,14 +227,59 @@ def _without_lookarounds(regex: str) -> str:
     return "".join(out)
 
 
+def _whole_words_in_lookaheads(regex: str) -> str:
+    """End every "(?!...)" / "(?=...)" with a word boundary.
+
+    Without it "mange pas(?! de)" would also refuse "mange pas depuis 2 jours": the
+    lookahead saw "de" at the start of "depuis".
+    """
+    out: list[str] = []
+    stack: list[bool] = []  # for each open group: is it a lookahead?
+    index = 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            out.append(regex[index:index + 2])
+            index += 2
+            continue
+        if char == "(":
+            stack.append(regex.startswith(("(?!", "(?="), index))
+        elif char == ")" and stack and stack.pop():
+            out.append("(?![a-z0-9])")
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+# Residents write "é", "er", "ez", "ée" for one another ("il ma frapper", "du mal a
+# respiré", "on va etre expulser"): a pattern word of 5+ letters ending in -e, -ee or -er
+# also matches the other endings.
+_E_WORD = re.compile(r"(?<![a-z\\])([a-z]{3,}?)(ee|er|e)(?![a-z?+*{])")
+_E_ENDINGS = "(?:e|ee|er|es|ez|ees)"
+
+
+def _loose_endings(regex: str) -> str:
+    out, index, depth = [], 0, 0
+    for match in _E_WORD.finditer(regex):
+        # Leave character classes ("[a-z]") alone.
+        depth = regex.count("[", 0, match.start()) - regex.count("]", 0, match.start())
+        if depth:
+            continue
+        out.append(regex[index:match.start()] + match.group(1) + _E_ENDINGS)
+        index = match.end()
+    out.append(regex[index:])
+    return "".join(out)
+
+
 def _compile(source: str, words: dict[str, str], reader: _Reader, where: str) -> Pattern:
     source = _plain(source)
-    expanded = _expand(source, words, reader, where)
+    plain_expanded = _expand(source, words, reader, where)
+    expanded = _whole_words_in_lookaheads(_loose_endings(plain_expanded))
     try:
         regex = re.compile(r"(?<![a-z0-9])(?:" + expanded + r")(?![a-z0-9])")
     except re.error as error:
         raise reader.fail(where, f"pattern {source!r} is not valid: {error}") from None
-    literal = frozenset(_WORD.findall(_without_lookarounds(expanded.replace(GAP, " "))))
+    literal = frozenset(_WORD.findall(_without_lookarounds(plain_expanded.replace(GAP, " "))))
     return Pattern(source=source, regex=regex, literal_words=literal)
 
 
@@ -242,10 +291,17 @@ def _word_lists(raw: Any, reader: _Reader) -> dict[str, str]:
             raise reader.fail(f"words.{name}", "should be a non-empty list")
         alternatives = []
         for entry in entries:
+            if isinstance(entry, bool):
+                raise reader.fail(f"words.{name}", 'has true/false: write words like "on" in quotes')
             entry = _plain(str(entry))
-            if "{" in entry or "~" in entry:
-                raise reader.fail(f"words.{name}", f"entry {entry!r} may not use {{}} or ~")
-            alternatives.append(entry)
+            if "~" in entry:
+                raise reader.fail(f"words.{name}", f"entry {entry!r} may not use ~")
+            # An entry may use a list written above it ("des {blow}").
+            for used in _PLACEHOLDER.findall(entry):
+                if used not in result:
+                    raise reader.fail(f"words.{name}",
+                                      f"entry {entry!r} uses {{{used}}}, which is not a list above it")
+            alternatives.append(_PLACEHOLDER.sub(lambda m: result[m.group(1)], entry))
         # Longest first, so that "beau pere" wins over "pere".
         alternatives.sort(key=len, reverse=True)
         result[name] = "(?:" + "|".join(alternatives) + ")"
@@ -422,7 +478,9 @@ def load(path: Path = SITUATIONS_FILE) -> UrgentData:
     keywords = {_plain(str(w)) for w in raw.get("typo_keywords", [])}
     if keywords - pattern_words:
         raise reader.fail("typo_keywords", f"{sorted(keywords - pattern_words)} appear in no pattern")
-    protected = {_plain(str(w)) for w in raw.get("protected_words", [])}
+    # A word written in a pattern is never "corrected" into another one ("cogner" is
+    # not a typo for "cogne").
+    protected = {_plain(str(w)) for w in raw.get("protected_words", [])} | pattern_words
 
     negation = reader.mapping(raw.get("negation"), "negation")
     past = reader.mapping(raw.get("past"), "past")
@@ -451,6 +509,7 @@ def load(path: Path = SITUATIONS_FILE) -> UrgentData:
             map(_plain, reader.texts(negation, "plus_not_negation_before", "negation"))),
         after_match_ignored_before=frozenset(
             map(_plain, reader.texts(negation, "after_match_ignored_before", "negation"))),
+        clause_subjects=frozenset(map(_plain, reader.texts(negation, "clause_subjects", "negation"))),
         long_ago=_regexes(past.get("long_ago", []), reader, "past.long_ago"),
         resolved=_regexes(past.get("resolved", []), reader, "past.resolved"),
     )
