@@ -23,6 +23,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=10000")
+        # Erased personal data must not linger in free pages of the file.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
@@ -87,12 +88,20 @@ class Stack:
         env.update(self.env_overrides)
         return env
 
-    def commands(self, env: dict[str, str]) -> dict[str, list[str]]:
-        endpoints, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
+    def render_endpoints(self, env: dict[str, str]) -> Path:
+        """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably."""
+        template, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
         env.update(store_env)
+        rendered = string.Template((ROOT / template).read_text()).substitute(env)
+        path = self.run_dir / "endpoints.yml"
+        path.write_text(rendered)
+        return path
+
+    def commands(self, env: dict[str, str]) -> dict[str, list[str]]:
+        endpoints = str(self.render_endpoints(env))
         cmds = {
             "actions": [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
-                        "--port", str(self.actions_port), "--quiet"],
+                        "--port", str(self.actions_port)],
             "rasa": [str(RASA_BIN), "run", "--model", str(MODEL_DIR), "--enable-api",
                      "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                      "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
@@ -106,7 +115,18 @@ class Stack:
             cmds["telegram"] = [str(APP_PYTHON), "-m", "channels.telegram"]
         return cmds
 
+    def busy_ports(self) -> list[int]:
+        busy = []
+        for port in (self.rasa_port, self.actions_port, self.web_port):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    busy.append(port)
+        return busy
+
     def start(self) -> None:
+        if busy := self.busy_ports():
+            raise RuntimeError(f"port(s) déjà utilisé(s) : {', '.join(map(str, busy))} "
+                               "(l'assistant tourne-t-il déjà ? sinon changez RASA_PORT, ACTIONS_PORT, WEB_PORT)")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
         # The database schema first: the action server books into it from the first message.
@@ -152,7 +172,13 @@ def main() -> int:
                   web_port=int(os.environ.get("WEB_PORT", "8000")))
     print(f"Démarrage… (journaux dans {stack.log_dir})", flush=True)
     started = time.monotonic()
-    stack.start()
+    # SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start()
+    except RuntimeError as exc:
+        print(f"Échec du démarrage : {exc}", file=sys.stderr)
+        return 1
     try:
         stack.wait_healthy()
         print(f"Prêt en {time.monotonic() - started:.0f} s.\n"

@@ -15,7 +15,7 @@ from benefits import evaluate
 from benefits.profile_summary import profile_summary
 from booking import service
 from booking.contacts import clean_first_name, display_phone, normalize_phone
-from booking.errors import BookingError, InvalidInput, SlotTaken, SlotUnavailable
+from booking.errors import BookingError, InvalidInput, RequestNotFound, SlotTaken, SlotUnavailable
 from booking.ics_links import ics_url
 from booking.notify import deliver_pending_in_background
 from booking.references import normalize_reference
@@ -87,7 +87,16 @@ class ValidateBookingForm(Action):
                 return []
             text = latest_text(tracker)
             entities = latest_entities(tracker)
-            if requested == "commune":
+            if requested == "commune" and entities.get("latitude") is not None:
+                # A location shared from Telegram replaces the commune.
+                try:
+                    location = {"latitude": float(entities["latitude"]), "longitude": float(entities["longitude"])}
+                except (KeyError, TypeError, ValueError):
+                    location = None
+                if location:
+                    values["location"] = location
+                    events.append(SlotSet("location", location))
+            elif requested == "commune":
                 answer = read_answer(question("commune"), tracker)
                 if answer.status == "interrupt":
                     return []
@@ -330,24 +339,45 @@ def confirmation_text(request, likely: list) -> str:  # noqa: ANN001
 
 
 class ValidateCancelForm(Action):
+    """The reference (known in this conversation, or typed), then, for a request made from
+    another conversation, the phone number given at booking as proof."""
+
     def name(self) -> str:
         return "validate_cancel_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        if tracker.get_slot("requested_slot") != "reference_to_cancel":
-            known = tracker.get_slot("booking_reference")
-            if known and not tracker.get_slot("reference_to_cancel"):
-                return [SlotSet("reference_to_cancel", known), SlotSet("requested_slot", None)]
-            return [SlotSet("requested_slot", "reference_to_cancel")]
-        reference = latest_entities(tracker).get("reference") or normalize_reference(_reference_in(latest_text(tracker)))
-        if reference:
-            return [SlotSet("reference_to_cancel", reference), SlotSet("requested_slot", None)]
+        requested = tracker.get_slot("requested_slot")
         intent, _ = latest_intent(tracker)
-        if intent in ("goodbye", "start_over", "deny", "urgent_situation"):
+        if requested and intent in ("goodbye", "start_over", "urgent_situation", "talk_to_person"):
             return []
-        dispatcher.utter_message(text="Je ne reconnais pas cette référence. Elle ressemble à « AV-7K3P ».")
-        return [SlotSet("question_tries", float(tracker.get_slot("question_tries") or 0) + 1)]
+        events: list[EventType] = []
+        reference = tracker.get_slot("reference_to_cancel")
+        if requested == "reference_to_cancel":
+            typed = latest_entities(tracker).get("reference") or normalize_reference(_reference_in(latest_text(tracker)))
+            if not typed:
+                dispatcher.utter_message(text="Je ne reconnais pas cette référence. Elle ressemble à « AV-7K3P ».")
+                return [SlotSet("question_tries", float(tracker.get_slot("question_tries") or 0) + 1)]
+            reference = typed
+            events.append(SlotSet("reference_to_cancel", reference))
+        elif requested is None and not reference and tracker.get_slot("booking_reference"):
+            reference = tracker.get_slot("booking_reference")
+            events.append(SlotSet("reference_to_cancel", reference))
+        if requested == "cancel_contact":
+            try:
+                phone = normalize_phone(latest_text(tracker))
+            except InvalidInput as exc:
+                dispatcher.utter_message(text=exc.message)
+                return []
+            events.append(SlotSet("cancel_contact", phone))
+            return events + [SlotSet("requested_slot", None)]
+        if not reference:
+            return events + [SlotSet("requested_slot", "reference_to_cancel")]
+        request = service.find_by_reference(reference)
+        own = request is not None and request.conversation_id == tracker.sender_id
+        if request is None or own:
+            return events + [SlotSet("requested_slot", None)]
+        return events + [SlotSet("requested_slot", "cancel_contact")]
 
 
 def _reference_in(text: str) -> str:
@@ -365,9 +395,20 @@ class AskReferenceToCancel(Action):
         return []
 
 
+class AskCancelContact(Action):
+    def name(self) -> str:
+        return "action_ask_cancel_contact"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text="Pour vérifier que c'est bien vous : quel numéro de téléphone avez-vous "
+                                      "donné pour ce rendez-vous ?")
+        return []
+
+
 class ActionCancelBooking(Action):
-    """Cancels the request (checked against this conversation or its contact); to move it, the
-    resident then picks a new moment in the booking form."""
+    """Cancels the request (this conversation's, or proven by the phone number given at booking);
+    to move it, the resident then picks a new moment in the booking form."""
 
     def name(self) -> str:
         return "action_cancel_booking"
@@ -376,16 +417,22 @@ class ActionCancelBooking(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         reference = tracker.get_slot("reference_to_cancel")
         request = service.find_by_reference(reference)
-        reset = [SlotSet("reference_to_cancel", None)]
-        if request is None or request.conversation_id != tracker.sender_id:
-            dispatcher.utter_message(
-                text="Je ne trouve pas de rendez-vous avec cette référence dans notre conversation. "
-                     "Vous pouvez appeler l'équipe directement.", buttons=[button("Parler à quelqu'un", "talk_to_person")])
-            return reset
-        contact = request.telegram_chat_id or request.contact_phone
+        reset = [SlotSet("reference_to_cancel", None), SlotSet("cancel_contact", None)]
+        if request is not None and request.conversation_id == tracker.sender_id:
+            contact = request.telegram_chat_id or request.contact_phone
+        else:
+            contact = tracker.get_slot("cancel_contact")
         moving = latest_intent_name_in_history(tracker) == "reschedule_appointment"
         try:
+            if request is None or not contact:
+                raise RequestNotFound("not found")
             service.cancel(reference, contact=contact)
+        except RequestNotFound:
+            # The same answer whether the reference or the number is wrong, on purpose.
+            dispatcher.utter_message(
+                text="Je ne trouve pas de rendez-vous avec cette référence et ce numéro. Vous pouvez appeler "
+                     "l'équipe directement.", buttons=[button("Parler à quelqu'un", "talk_to_person")])
+            return reset
         except BookingError as exc:
             dispatcher.utter_message(text=exc.message)
             return reset

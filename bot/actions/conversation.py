@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.buttons import MENU, button
@@ -24,7 +24,9 @@ class ActionFallback(Action):
             text="Pardon, je n'ai pas bien compris. Vous pouvez choisir ci-dessous, ou écrire autrement.",
             buttons=MENU + ([button("Continuer mes questions", "continue")]
                             if any(tracker.get_slot(s) is not None for s in ("age", "household")) else []))
-        return []
+        # As Rasa's own fallback: forget the unclear message, so that the policies do not
+        # predict the fallback again and again (it is also the core fallback action).
+        return [UserUtteranceReverted()]
 
 
 class ActionResume(Action):
