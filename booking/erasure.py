@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from booking.models import AppointmentRequest
 from core.db import session_scope
@@ -20,4 +20,9 @@ def erase_conversation(conversation_id: str, *, url: str | None = None) -> int:
         ).all()
         for request in requests:
             session.delete(request)
-        return len(requests)
+        erased = len(requests)
+    if erased and session.bind.dialect.name == "sqlite":
+        # Deleted rows also live in the write-ahead log until a checkpoint: fold it in now.
+        with session.bind.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    return erased
