@@ -36,7 +36,7 @@ $(STAMPS)/chromium:
 # Trained only when the pipeline, the domain or the training data changed.
 model: $(MODEL)
 $(MODEL): $(STAMPS)/rasa $(MODEL_INPUTS)
-	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name avecvous --quiet
+	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name avecvous
 
 validate: $(STAMPS)/rasa
 	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings

@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1
+export PYTHONWARNINGS="ignore::DeprecationWarning,ignore::PendingDeprecationWarning"
 RASA=.venv-rasa/bin/rasa
 failed=()
 
@@ -15,6 +16,7 @@ step() {
 
 mkdir -p results
 step "ruff" .venv/bin/ruff check .
+step "urgent NLU component (Rasa env)" .venv-rasa/bin/python tests/rasa_env/check_urgent_component.py
 step "rasa data validate" $RASA data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings --quiet
 step "rasa test stories" $RASA test core --model models/avecvous.tar.gz --stories bot/tests \
   --fail-on-prediction-errors --out results/core --quiet

@@ -120,3 +120,28 @@ def test_booking_questions_then_confirmation(app_db):
     events, dispatcher = run_action(ActionConfirmBooking(), booking_tracker(done, sender="other"))
     assert "vient d'être pris" in texts(dispatcher)
     assert slot_events(events)["booking_slot"] is None
+
+
+def test_a_finished_questionnaire_is_counted_anonymously(app_db):
+    from sqlalchemy import select
+
+    from core.db import session_scope
+    from stats.models import StatCount
+
+    from bot.actions.questionnaire import ValidateProfileForm
+
+    start = make_tracker({}, '/start_benefits_check{"choice":"guide"}', intent="start_benefits_check",
+                         entities={"choice": "guide"}, channel="telegram")
+    events, dispatcher = run_action(ValidateProfileForm(), start)
+    assert slot_events(events)["guide_mode"] is True and "accompagnant" in texts(dispatcher)
+    profile = {k: v for k, v in RETIRED_ALONE.items() if k != "profile_complete"}
+    done = make_tracker({**profile, "guide_mode": True, "question_budget": 99, "pregnant": False,
+                         "current_benefits": ["none"], "scholarship": False, "widowed": False,
+                         "needs_daily_help": False, "health_cover": "private", "requested_slot": "commune"},
+                        "nancy", channel="telegram")
+    run_action(ValidateProfileForm(), done)
+    with session_scope(app_db) as session:
+        rows = {(r.metric, r.mode, r.channel): r.count for r in session.scalars(select(StatCount))}
+    assert rows[("conversation_started", "guide", "telegram")] == 1
+    assert rows[("conversation_finished", "guide", "telegram")] == 1
+    assert rows[("benefit_likely", "guide", "telegram")] >= 1

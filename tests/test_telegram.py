@@ -164,10 +164,11 @@ def test_commands_send_their_payloads(env):
     chat = 1002
     expected = []
     for command, payloads in [
-        ("/aide", ["/help"]),
+        ("/aide", ["/what_can_you_do"]),
         ("/rdv", ["/book_appointment"]),
         ("/effacer", ["/delete_data"]),
-        ("/guide", ["/guide_mode"]),
+        ("/guide", ['/start_benefits_check{"choice":"guide"}']),
+        ("/confidentialite", ["/privacy"]),
         ("/recommencer", ["/restart", "/greet"]),  # the fake Rasa says nothing on /restart
         ("/start", ["/greet"]),
     ]:

@@ -34,6 +34,8 @@ from bot.actions.tracker_profile import (
 )
 from core.db import session_scope
 from directory.loader import get_directory
+from guide.summary_links import summary_url
+from stats.record import record
 from territory.communes import commune_by_code
 
 SLOT_OFFER = 3
@@ -314,8 +316,11 @@ class ActionConfirmBooking(Action):
             dispatcher.utter_message(text=exc.message + " Pouvez-vous réessayer ?", buttons=MENU)
             return reset
         deliver_pending_in_background()  # tell the team now; the web process retries failures
+        record("appointment_requested", key="slot" if request.slot_start else request.kind, channel=channel,
+               mode="guide" if tracker.get_slot("guide_mode") else "self", commune=profile.get("commune"))
         dispatcher.utter_message(text=confirmation_text(request, evaluation.likely),
                                  json_message={"ics_url": ics_url(request.reference)})
+        dispatcher.utter_message(text=summary_line(profile, request.reference))
         return reset + [SlotSet("booking_reference", request.reference)]
 
 
@@ -336,6 +341,10 @@ def confirmation_text(request, likely: list) -> str:  # noqa: ANN001
     lines.append(f"Pour l'ajouter à votre agenda : {ics_url(request.reference)}")
     lines.append("Pour annuler ou changer, écrivez « annuler mon rendez-vous » et donnez votre référence.")
     return "\n".join(lines)
+
+
+def summary_line(profile: dict, reference: str) -> str:
+    return f"Votre résumé avec le rendez-vous, à garder ou à imprimer : {summary_url(profile, reference)}"
 
 
 class ValidateCancelForm(Action):

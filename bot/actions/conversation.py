@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, Restarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.buttons import MENU, button
+from bot.actions.buttons import MENU, PRIVACY, button
 from bot.actions.tracker_profile import latest_intent
 from privacy.erase import erase_everything
 from privacy.trackers import StoreUnavailable
@@ -20,9 +20,14 @@ class ActionFallback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        maybe_urgent = any(r.get("name") == "urgent_situation" and (r.get("confidence") or 0) >= 0.3
+                           for r in ranking[:2])
+        safety = (" Si vous êtes en danger maintenant, appelez le 112 : c'est gratuit, jour et nuit."
+                  if maybe_urgent else "")
         dispatcher.utter_message(
-            text="Pardon, je n'ai pas bien compris. Vous pouvez choisir ci-dessous, ou écrire autrement.",
-            buttons=MENU + ([button("Continuer mes questions", "continue")]
+            text="Pardon, je n'ai pas bien compris. Vous pouvez choisir ci-dessous, ou écrire autrement." + safety,
+            buttons=MENU + [PRIVACY] + ([button("Continuer mes questions", "continue")]
                             if any(tracker.get_slot(s) is not None for s in ("age", "household")) else []))
         # As Rasa's own fallback: forget the unclear message, so that the policies do not
         # predict the fallback again and again (it is also the core fallback action).

@@ -11,10 +11,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import answers
-from benefits import load_questions, next_question
+from benefits import evaluate, load_questions, next_question
 from bot.actions.buttons import PRIVACY, button
 from bot.actions.tracker_profile import (
     UNKNOWN,
+    channel_of,
     latest_entities,
     latest_intent,
     latest_text,
@@ -22,6 +23,8 @@ from bot.actions.tracker_profile import (
     question,
     question_ids,
 )
+from guide.wording import guide_questions
+from stats.record import record, record_results
 from territory.communes import commune_by_code
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,13 @@ class ValidateProfileForm(Action):
         requested = tracker.get_slot("requested_slot")
         profile = profile_from_tracker(tracker)
         events: list[EventType] = []
+        guide = bool(tracker.get_slot("guide_mode"))
+        if not requested and latest_entities(tracker).get("choice") == "guide":
+            guide = True
+            events.append(SlotSet("guide_mode", True))
+            dispatcher.utter_message(text=GUIDE_INTRO)
+        if not requested and not profile:
+            record("conversation_started", channel=channel_of(tracker), mode="guide" if guide else "self")
         if requested:
             answer = read_answer(question(requested), tracker)
             if answer.status == "interrupt":
@@ -161,18 +171,25 @@ class ValidateProfileForm(Action):
             profile.update(answer.updates)
         nxt = next_question(profile)
         answered = sum(1 for qid in question_ids() if profile.get(qid) is not None)
-        if nxt is not None and answered >= _budget(tracker):
-            # Enough for a first result: show it, then offer to refine with the remaining questions.
+        stats = {"channel": channel_of(tracker), "mode": "guide" if guide else "self",
+                 "commune": profile.get("commune")}
+        if nxt is None or answered >= _budget(tracker):
+            # Results now: all is known, or enough for a first screen (then offer to refine).
+            if not tracker.get_slot("profile_complete"):
+                record("conversation_finished", **stats)
+                record_results(evaluate(profile).likely, **stats)
             events += [SlotSet("requested_slot", None), SlotSet("profile_complete", True),
-                       SlotSet("more_questions", True)]
+                       SlotSet("more_questions", nxt is not None)]
             return events
-        events.append(SlotSet("requested_slot", nxt.id if nxt else None))
-        if nxt is None:
-            events += [SlotSet("profile_complete", True), SlotSet("more_questions", False)]
+        if nxt.id != requested:
+            record("question_asked", key=nxt.id, **stats)
+        events.append(SlotSet("requested_slot", nxt.id))
         return events
 
 
 FIRST_RESULTS_AFTER = 8  # answers before a first results screen
+GUIDE_INTRO = ("Mode accompagnant : je vous souffle les questions à poser à la personne, une à la fois. "
+               "Vous pouvez corriger une réponse à tout moment en l'écrivant, par exemple « en fait elle a 3 enfants ».")
 
 
 def _budget(tracker: Tracker) -> int:
@@ -198,6 +215,11 @@ class AskQuestion(Action):
         buttons = [button(b.title, "inform", **{q.id: b.value}) for b in (q.buttons or [])]
         candidates = tracker.get_slot("commune_candidates") if q.type == "commune" else None
         text = q.text
+        if tracker.get_slot("guide_mode"):
+            # Guide mode: the assistant speaks to the volunteer, with a tip for delicate questions.
+            wording = guide_questions().get(q.id)
+            if wording:
+                text = wording.ask + (f"\nConseil : {wording.tip}" if wording.tip else "")
         if candidates:
             text = "Plusieurs communes correspondent. Laquelle est la vôtre ?"
             buttons = [button(c["name"], "inform", commune=c["code"]) for c in candidates][:8]

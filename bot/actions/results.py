@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from benefits import LIKELY, UNKNOWN, BenefitResult, evaluate, explain_why_not, load_catalogue
 from benefits.lookup import find_benefit_in_text
-from bot.actions.buttons import button
+from bot.actions.buttons import PRIVACY, button
 from bot.actions.tracker_profile import latest_entities, latest_text, profile_from_tracker
+from guide.summary_links import summary_url
 
 PAGE = 3
 
@@ -23,7 +24,7 @@ def _shown(tracker: Tracker) -> list[BenefitResult]:
 
 
 def _card(result: BenefitResult) -> str:
-    lines = [result.name]
+    lines = [f"{result.name} ({result.category_label.lower()})"]
     if result.reasons:
         lines.append(result.reasons[0])
     if result.status == LIKELY and result.amount_text:
@@ -36,7 +37,7 @@ def _closing_buttons(more: bool, refine: bool = False) -> list[dict[str, str]]:
     if refine:
         buttons.append(button("Préciser mes résultats", "continue"))
     buttons += [button("Prendre rendez-vous", "book_appointment"),
-                button("Parler à quelqu'un", "talk_to_person")]
+                button("Parler à quelqu'un", "talk_to_person"), PRIVACY]
     return buttons
 
 
@@ -70,6 +71,11 @@ class ActionShowResults(Action):
                      "n'avez droit à rien : une personne de l'équipe peut regarder votre situation avec vous.")
         dispatcher.utter_message(text=intro)
         offset = _show_page(dispatcher, results, 0)
+        profile = profile_from_tracker(tracker)
+        dispatcher.utter_message(
+            text="Votre résumé à garder ou à imprimer (les aides à vérifier, quoi apporter, qui voir) : "
+                 f"{summary_url(profile, tracker.get_slot('booking_reference'))}",
+            json_message={"summary_url": summary_url(profile, tracker.get_slot("booking_reference"))})
         dispatcher.utter_message(
             text="Voulez-vous qu'une personne vous aide à faire les demandes ? Je peux prendre rendez-vous "
                  "pour vous. Vous pouvez aussi me demander « pourquoi pas » une aide.",

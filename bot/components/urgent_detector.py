@@ -72,6 +72,16 @@ class UrgentDetector(GraphComponent, IntentClassifier):
             self._process_one(message)
         return messages
 
+    def _demote_unconfirmed_guess(self, message: Message) -> None:
+        """DIET alone is a poor judge of distress (it guessed it for "à la prochaine"): without a
+        rule behind it, its guess becomes a fallback, whose answer still gives the 112."""
+        intent = message.get(INTENT) or {}
+        if intent.get(INTENT_NAME_KEY) != self.intent_name:
+            return
+        confidence = intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)
+        message.set(INTENT, {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: confidence},
+                    add_to_output=True)
+
     def _process_one(self, message: Message) -> None:
         text: str | None = message.get(TEXT)
         if not isinstance(text, str) or text.startswith("/"):
@@ -82,6 +92,7 @@ class UrgentDetector(GraphComponent, IntentClassifier):
             logger.exception("Urgent detection failed; message left unchanged.")
             return
         if not detections:
+            self._demote_unconfirmed_guess(message)
             return
 
         previous = message.get(INTENT)

@@ -24,11 +24,12 @@ UNKNOWN_COMMAND = (
 # command -> (payload sent to Rasa, description shown in Telegram's menu)
 COMMANDS: dict[str, tuple[str, str]] = {
     "start": ("/greet", "Commencer"),
-    "aide": ("/help", "Comment ça marche"),
+    "aide": ("/what_can_you_do", "Comment ça marche"),
     "recommencer": ("/restart", "Recommencer depuis le début"),
     "rdv": ("/book_appointment", "Prendre rendez-vous"),
     "effacer": ("/delete_data", "Effacer mes informations"),
-    "guide": ("/guide_mode", "Mode accompagnant (pour aider une personne)"),
+    "guide": ('/start_benefits_check{"choice":"guide"}', "Mode accompagnant (pour aider une personne)"),
+    "confidentialite": ("/privacy", "Qui voit mes réponses ?"),
 }
 
 

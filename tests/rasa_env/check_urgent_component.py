@@ -60,7 +60,15 @@ def main() -> int:
     assert empty.get(INTENT) is None
     assert payload.get(INTENT)["name"] == "start_benefits_check"
 
-    print("UrgentDetector component: 4 messages checked, all OK")
+    # DIET's own guess of distress, with no rule behind it, becomes a fallback (which gives 112).
+    guess = Message(data={TEXT: "a la prochaine"})
+    guess.set(INTENT, {"name": "urgent_situation", "confidence": 0.7}, add_to_output=True)
+    guess.set(INTENT_RANKING_KEY, [{"name": "urgent_situation", "confidence": 0.7}], add_to_output=True)
+    component.process([guess])
+    assert guess.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.7}, guess.get(INTENT)
+    assert not guess.get(ENTITIES)
+
+    print("UrgentDetector component: 5 messages checked, all OK")
     return 0
 
 

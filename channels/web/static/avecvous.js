@@ -116,11 +116,15 @@
   form.appendChild(input);
   form.appendChild(sendBtn);
 
+  // The privacy notice stays one tap away, whatever the conversation is doing.
+  var privacyBtn = el("button", { type: "button", "class": "av-privacy" }, "Qui voit mes réponses ?");
+
   panel.appendChild(head);
   panel.appendChild(logList);
   panel.appendChild(typing);
   panel.appendChild(live);
   panel.appendChild(form);
+  panel.appendChild(privacyBtn);
   root.appendChild(launcher);
   root.appendChild(panel);
   document.body.appendChild(root);
@@ -356,6 +360,7 @@
   launcher.addEventListener("click", open);
   closeBtn.addEventListener("click", close);
   restartBtn.addEventListener("click", restart);
+  privacyBtn.addEventListener("click", function () { send("/privacy", "Qui voit mes réponses ?", true); });
 
   render();
   if (state.open) {
