@@ -91,7 +91,8 @@ def keyboard(call) -> list[dict]:
 def test_startup_registers_the_french_command_menu(env):
     tg, _rasa, _log, _proc = env
     commands = tg.calls_to("setMyCommands")[0]["params"]["commands"]
-    assert [c["command"] for c in commands] == ["start", "aide", "recommencer", "rdv", "effacer", "guide"]
+    assert [c["command"] for c in commands] == ["start", "aide", "recommencer", "rdv", "effacer", "guide",
+                                               "confidentialite"]
     assert commands[3]["description"] == "Prendre rendez-vous"
     assert tg.calls_to("getMe")
     assert tg.calls_to("deleteWebhook"), "long polling starts by removing any webhook"
