@@ -5,7 +5,7 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 STAMPS := .stamps
 MODEL := models/avecvous.tar.gz
-RASA := PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
+RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
 MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/components urgent -name '*.yml' -o -name '*.py' 2>/dev/null)
 
 .PHONY: run test setup model shell lint validate freeze clean bench
