@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -23,7 +24,7 @@ TYPED = {"age": "j'ai 34 ans", "household": "seule avec mes enfants", "children_
          "children_ages": "3 et 7 ans", "income_monthly": "900 balles", "income_kinds": "le salaire",
          "housing": "hlm", "rent": "380", "work": "je bosse a mi temps", "disability": "non",
          "commune": "maxeville", "pregnant": "non", "current_benefits": "aucune", "scholarship": "non",
-         "widowed": "non", "needs_daily_help": "non", "health_cover": "non"}
+         "widowed": "non", "needs_daily_help": "non", "health_cover": "non aucune"}
 
 
 def _buttons(call: dict) -> list[dict]:
@@ -41,9 +42,20 @@ def _requested(stack) -> str | None:
     return tracker["slots"].get("requested_slot")
 
 
-def _last_with_buttons(tg: FakeTelegramAPI, before: int) -> dict:
-    sent = tg.wait_for("sendMessage", chat_id=CHAT, count=before + 1, timeout=60)
-    return next(c for c in reversed(sent) if _buttons(c))
+def _wait_button(tg: FakeTelegramAPI, after: int, *title_parts: str) -> dict:
+    """The first message sent after the `after`-th one with a button titled like one of title_parts
+    (the Telegram process delivers a reply's messages one by one)."""
+    def has(call: dict) -> bool:
+        return any(part in b["text"] for b in _buttons(call) for part in title_parts)
+
+    deadline = time.monotonic() + 60
+    while True:
+        sent = tg.calls_to("sendMessage", CHAT)[after:]
+        found = [c for c in sent if has(c)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no button {title_parts}: {[c['params']['text'][:60] for c in sent]}"
+        time.sleep(0.1)
 
 
 def test_from_start_to_booking_on_telegram(stack, tmp_path):
@@ -61,23 +73,37 @@ def test_from_start_to_booking_on_telegram(stack, tmp_path):
             assert "pas une personne" in greeting["params"]["text"]
             assert all(len(b["callback_data"].encode()) <= 64 for b in _buttons(greeting))
             _press(tg, "Trouver mes aides", greeting)
-            for _ in range(12):
+            deadline = time.monotonic() + 60
+            while _requested(stack) is None:  # the press reaches Rasa through the Telegram process
+                assert time.monotonic() < deadline, "the questionnaire did not start"
+                time.sleep(0.2)
+            asked = []
+            for _ in range(16):
                 count = len(tg.calls_to("sendMessage", CHAT))
-                tg.wait_for("sendMessage", chat_id=CHAT, count=count, timeout=60)
                 requested = _requested(stack)
                 if requested is None:
                     break
+                asked.append(requested)
                 tg.push_text(CHAT, TYPED[requested])
+                # The reply is complete when its last message (the next question) has been sent.
                 tg.wait_for("sendMessage", chat_id=CHAT, count=count + 1, timeout=60)
-            assert _requested(stack) is None
+                deadline = time.monotonic() + 30
+                while _requested(stack) == requested and time.monotonic() < deadline:
+                    time.sleep(0.2)
+            texts = [c["params"]["text"][:50] for c in tg.calls_to("sendMessage", CHAT)]
+            assert _requested(stack) is None, (asked, texts[-6:])
+            results = _wait_button(tg, 0, "Prendre rendez-vous")
             count = len(tg.calls_to("sendMessage", CHAT))
-            results = _last_with_buttons(tg, count - 1)
             _press(tg, "Prendre rendez-vous", results)
-            slots_msg = _last_with_buttons(tg, count)
+            deadline = time.monotonic() + 60
+            while _requested(stack) is None:
+                assert time.monotonic() < deadline, "the booking did not start"
+                time.sleep(0.2)
             if _requested(stack) == "commune":
+                tg.wait_for("sendMessage", chat_id=CHAT, count=count + 1, timeout=60)
                 count = len(tg.calls_to("sendMessage", CHAT))
                 tg.push_message(CHAT, location={"latitude": 48.7016, "longitude": 6.1633})  # Maxéville
-                slots_msg = _last_with_buttons(tg, count)
+            slots_msg = _wait_button(tg, count, "décembre", "janvier", "rappel")
             count = len(tg.calls_to("sendMessage", CHAT))
             _press(tg, "décembre", slots_msg) if any("décembre" in b["text"] for b in _buttons(slots_msg)) \
                 else _press(tg, "rappel", slots_msg)
@@ -88,11 +114,13 @@ def test_from_start_to_booking_on_telegram(stack, tmp_path):
             count = len(tg.calls_to("sendMessage", CHAT))
             tg.push_message(CHAT, contact={"phone_number": "+33612345678", "first_name": "Camille",
                                            "user_id": CHAT})
-            consent = _last_with_buttons(tg, count)
+            consent = _wait_button(tg, count, "Oui")
             count = len(tg.calls_to("sendMessage", CHAT))
             _press(tg, "Oui", consent)
-            sent = tg.wait_for("sendMessage", chat_id=CHAT, count=count + 1, timeout=60)
-            confirmation = "\n".join(c["params"]["text"] for c in sent[count - 1:])
+            tg.wait_for("sendMessage", chat_id=CHAT, count=1, timeout=60,
+                        where=lambda c: "Votre référence" in c["params"]["text"])
+            sent = tg.calls_to("sendMessage", CHAT)
+            confirmation = "\n".join(c["params"]["text"] for c in sent[count:])
             reference = re.search(r"AV-[2-9A-Z]{4}", confirmation)
             assert reference, (confirmation, ask_contact["params"]["text"])
             request = service.find_by_reference(reference.group(0), url=env["DATABASE_URL"])
