@@ -11,12 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 
 _PROJECT_CSV = Path(__file__).resolve().parent.parent / "territory" / "data" / "communes_54.csv"
-# Fallback while the territory package's copy is not there (development machines only).
-_SHARED_CSV = Path("/work/shared/reference/territory/communes_54.csv")
 
 
 def communes_csv_path() -> Path | None:
-    for path in (_PROJECT_CSV, _SHARED_CSV):
+    for path in (_PROJECT_CSV,):
         if path.exists():
             return path
     return None

@@ -10,14 +10,10 @@ import csv
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from core.settings import PROJECT_ROOT
 
-_CSV_CANDIDATES = (
-    PROJECT_ROOT / "territory" / "data" / "communes_54.csv",
-    Path("/work/shared/reference/territory/communes_54.csv"),
-)
+_CSV_CANDIDATES = (PROJECT_ROOT / "territory" / "data" / "communes_54.csv",)
 
 
 @dataclass(frozen=True)

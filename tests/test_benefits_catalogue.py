@@ -13,7 +13,6 @@ from benefits.rules import DERIVED_FACTS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMUNES_CSV = ROOT / "territory" / "data" / "communes_54.csv"
-SHARED_CSV = Path("/work/shared/reference/territory/communes_54.csv")
 FILES = sorted(CATALOGUE_DIR.glob("*.yml"))
 
 REQUIRED_INSTITUTIONS = {
@@ -25,7 +24,7 @@ REQUIRED_INSTITUTIONS = {
 
 
 def _communes_rows():
-    path = COMMUNES_CSV if COMMUNES_CSV.exists() else SHARED_CSV
+    path = COMMUNES_CSV
     with path.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 

@@ -11,7 +11,7 @@ import pytest
 from directory.loader import DATA_DIR, DirectoryError, load_directory
 from directory.nearest import LocationError, find_teams, format_distance, nearest_team
 
-PLACES_CSV = Path("/work/shared/reference/territory/places.csv")
+PLACES_CSV = Path(__file__).resolve().parent.parent / "directory" / "data" / "sources" / "places_reference.csv"
 FIVE_COMMUNES = {"54184", "54339", "54357", "54395", "54482"}
 
 
