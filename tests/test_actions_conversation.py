@@ -125,10 +125,9 @@ def test_booking_questions_then_confirmation(app_db):
 def test_a_finished_questionnaire_is_counted_anonymously(app_db):
     from sqlalchemy import select
 
+    from bot.actions.questionnaire import ValidateProfileForm
     from core.db import session_scope
     from stats.models import StatCount
-
-    from bot.actions.questionnaire import ValidateProfileForm
 
     start = make_tracker({}, '/start_benefits_check{"choice":"guide"}', intent="start_benefits_check",
                          entities={"choice": "guide"}, channel="telegram")
