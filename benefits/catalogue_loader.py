@@ -348,9 +348,15 @@ def _load_catalogue_cached(catalogue_dir: str, institutions_dir: str, questions_
     )
 
 
+_DEFAULT_PATHS = (str(CATALOGUE_DIR.resolve()), str(INSTITUTIONS_DIR.resolve()), str(QUESTIONS_PATH.resolve()))
+
+
 def load_catalogue(catalogue_dir: Path | str | None = None, institutions_dir: Path | str | None = None,
                    questions_path: Path | str | None = None) -> Catalogue:
     """The whole catalogue, validated and compiled; cached per set of paths."""
+    if catalogue_dir is None and institutions_dir is None and questions_path is None:
+        # The hot path (every evaluation): skip resolving the three default paths again.
+        return _load_catalogue_cached(_DEFAULT_PATHS[0], _DEFAULT_PATHS[1], _DEFAULT_PATHS[2])
     return _load_catalogue_cached(
         str(Path(catalogue_dir or CATALOGUE_DIR).resolve()),
         str(Path(institutions_dir or INSTITUTIONS_DIR).resolve()),
