@@ -132,6 +132,13 @@
   // ---- rendering ---------------------------------------------------------------------------
   var URL_RE = /(https?:\/\/[^\s<>"]+)/g;
 
+  // Signed links are long: show what they open, not the address.
+  function linkLabel(url) {
+    if (/\/rdv\/[^/]+\.ics$/.test(url)) return "Ajouter à mon agenda";
+    if (/\/resume\//.test(url)) return "Ouvrir mon résumé";
+    return url.length > 60 ? url.replace(/^https?:\/\//, "").split("/")[0] : url;
+  }
+
   // Text with clickable links, built with text nodes only (never innerHTML).
   function appendText(parent, text) {
     var parts = String(text).split(URL_RE);
@@ -140,7 +147,7 @@
       if (i % 2 === 1) {
         var url = parts[i].replace(/[.,;:!?)]+$/, "");
         var tail = parts[i].slice(url.length);
-        var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url);
+        var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, linkLabel(url));
         a.appendChild(el("span", { "class": "av-sr" }, T.newTab));
         parent.appendChild(a);
         if (tail) parent.appendChild(document.createTextNode(tail));
