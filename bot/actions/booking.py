@@ -21,7 +21,7 @@ from booking.notify import deliver_pending_in_background
 from booking.references import normalize_reference
 from booking.slots import format_local, free_slots
 from bot.actions.buttons import MENU, button
-from bot.actions.handoff import team_for
+from bot.actions.handoff import team_for, team_near
 from bot.actions.questionnaire import answer_events, question, read_answer
 from bot.actions.tracker_profile import (
     UNKNOWN,
@@ -43,20 +43,13 @@ CALLBACK, OTHER_TIME, TELEGRAM = "callback", "other_time", "telegram"
 ORDINALS = {"premier": 0, "1er": 0, "1": 0, "deuxieme": 1, "second": 1, "2": 1, "troisieme": 2, "3": 2}
 
 
-def _team_id(tracker: Tracker) -> str | None:
-    if tracker.get_slot("booking_team"):
-        return tracker.get_slot("booking_team")
-    match = team_for(tracker)
-    return match.team.id if match else None
-
-
 def _offered(team_id: str) -> list:
     with session_scope() as session:
         return free_slots(session, team_id, limit=SLOT_OFFER)
 
 
 def _slot_choice_from_text(text: str, offered: list) -> str | None:
-    plain = answers.normalize(text) if hasattr(answers, "normalize") else text.lower()
+    plain = answers.normalize(text)
     if re.search(r"rappel", plain):
         return CALLBACK
     if re.search(r"autre (moment|jour|date|heure)", plain):
@@ -65,7 +58,7 @@ def _slot_choice_from_text(text: str, offered: list) -> str | None:
         if re.search(rf"\b{word}\b", plain) and index < len(offered):
             return offered[index].start.isoformat()
     for slot in offered:
-        label = answers.normalize(slot.label) if hasattr(answers, "normalize") else slot.label.lower()
+        label = answers.normalize(slot.label)
         day = label.split()[0]
         if re.search(rf"\b{day}\b", plain):
             return slot.start.isoformat()
@@ -120,7 +113,7 @@ class ValidateBookingForm(Action):
         slots.update(values)
         team_id = tracker.get_slot("booking_team")
         if not team_id and (slots["commune"] not in (None, UNKNOWN) or slots["location"]):
-            match = team_for_values(slots["commune"], slots["location"])
+            match = team_near(slots["commune"], slots["location"])
             if match:
                 team_id = match.team.id
                 events.append(SlotSet("booking_team", team_id))
@@ -184,19 +177,6 @@ class ValidateBookingForm(Action):
                 return False, None
             return None, "Répondez par oui ou par non, s'il vous plaît."
         return None, None
-
-
-def team_for_values(commune: str | None, location: dict | None):  # noqa: ANN201
-    from directory.nearest import LocationError, nearest_team
-
-    try:
-        if location and location.get("latitude") is not None:
-            return nearest_team(lat=location["latitude"], lon=location["longitude"])
-        if commune and commune != UNKNOWN:
-            return nearest_team(commune=commune)
-    except LocationError:
-        return None
-    return None
 
 
 class AskBookingSlot(Action):

@@ -15,8 +15,11 @@ from directory.nearest import LocationError, TeamMatch, nearest_team
 
 def team_for(tracker: Tracker) -> TeamMatch | None:
     """The team for the resident: from a shared location, else from their commune."""
-    location = tracker.get_slot("location") or {}
-    commune = tracker.get_slot("commune")
+    return team_near(tracker.get_slot("commune"), tracker.get_slot("location"))
+
+
+def team_near(commune: str | None, location: dict | None) -> TeamMatch | None:
+    location = location or {}
     try:
         if location.get("latitude") is not None:
             return nearest_team(lat=location["latitude"], lon=location["longitude"])
