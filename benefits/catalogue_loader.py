@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from benefits import communes as _communes
+from benefits import parameter_loader
 from benefits.estimators import ESTIMATORS
 from benefits.rules import (
     DERIVED_FACTS,
@@ -275,8 +277,17 @@ def _rule_sources(rule: Node) -> frozenset[str]:
 
 
 def _compile_benefit(path: Path, data: Any, questions: dict[str, Question], kinds: dict[str, str],
-                     institutions: dict[str, Institution], problems: list[str]) -> Benefit | None:
+                     institutions: dict[str, Institution], problems: list[str],
+                     parameters: dict[str, parameter_loader.Parameter] | None = None) -> Benefit | None:
     rel = _relative(path)
+    if isinstance(data, dict) and parameters is not None:
+        # Figures kept in benefits/parameters/ ({parameter: name}) become today's values.
+        before = len(problems)
+        today = date.today()
+        data = {key: parameter_loader.substitute(value, parameters, today, f"{rel}: {key}", problems)
+                if key in ("conditions", "amount") else value for key, value in data.items()}
+        if len(problems) > before:
+            return None
     try:
         entry = BenefitEntry.model_validate(data)
     except ValidationError as exc:
@@ -292,6 +303,9 @@ def _compile_benefit(path: Path, data: Any, questions: dict[str, Question], kind
         problems.append(f"{rel}: amount.estimator: unknown estimator '{entry.amount.estimator}' "
                         f"(known: {sorted(ESTIMATORS)})")
     _check_territory(rel, entry, problems)
+    for question_id in entry.amount.needs:
+        if question_id not in questions:
+            problems.append(f"{rel}: amount.needs: unknown question '{question_id}'")
     try:
         rule = compile_conditions(entry.conditions, "conditions", kinds)
     except RuleError as exc:
@@ -315,6 +329,8 @@ def _load_catalogue_cached(catalogue_dir: str, institutions_dir: str, questions_
     questions = {c.id: c.question for c in compiled_questions}
     kinds = _field_kinds(questions.values())
     institutions = _load_institutions_cached(institutions_dir)
+    parameters, parameter_problems = parameter_loader.load_parameters()
+    problems.extend(parameter_problems)
     benefits: list[Benefit] = []
     seen: dict[str, Path] = {}
     for path in _yaml_files(Path(catalogue_dir)):
@@ -324,7 +340,7 @@ def _load_catalogue_cached(catalogue_dir: str, institutions_dir: str, questions_
             if len(problems) == count:
                 problems.append(f"{_relative(path)}: the file is empty")
             continue
-        benefit = _compile_benefit(path, data, questions, kinds, institutions, problems)
+        benefit = _compile_benefit(path, data, questions, kinds, institutions, problems, parameters)
         if benefit is None:
             continue
         if benefit.id in seen:
@@ -369,3 +385,4 @@ def clear_cache() -> None:
     _load_catalogue_cached.cache_clear()
     _load_institutions_cached.cache_clear()
     _load_questions_cached.cache_clear()
+    parameter_loader.clear_cache()

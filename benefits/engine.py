@@ -161,7 +161,7 @@ def _result(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
             profile: Mapping[str, Any]) -> BenefitResult:
     status = status_of(benefit, facts)
     entry = benefit.entry
-    missing = explain.missing_questions(catalogue, benefit, facts) if status == UNKNOWN else []
+    missing = explain.missing_questions(catalogue, benefit, facts, profile) if status == UNKNOWN else []
     checks: list[str] = []
     if status == UNKNOWN and benefit.to_check:
         person_checks(benefit.rule, facts, checks)

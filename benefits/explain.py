@@ -15,7 +15,18 @@ from rapidfuzz import fuzz
 
 from benefits import communes as _communes
 from benefits.catalogue_loader import Benefit, Catalogue, CompiledQuestion, load_catalogue
-from benefits.rules import DERIVED_FACTS, All, Any_, Leaf, Node, Not, compile_leaf, person_checks, table_value
+from benefits.rules import (
+    DERIVED_FACTS,
+    INCOME_SOURCES,
+    All,
+    Any_,
+    Leaf,
+    Node,
+    Not,
+    compile_leaf,
+    person_checks,
+    table_value,
+)
 
 NBSP = "\u00a0"
 
@@ -136,6 +147,8 @@ class _Template(dict):
 
 
 def _questions_of(field: str) -> tuple[str, ...]:
+    if field in ("income_monthly", "income_yearly"):
+        return ("income_monthly",)  # "les revenus de votre foyer sont de ...", given or summed
     return DERIVED_FACTS[field][1] if field in DERIVED_FACTS else (field,)
 
 
@@ -321,17 +334,47 @@ def not_now_reasons(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, 
 # --- unknown -----------------------------------------------------------------------------------
 
 
-def missing_questions(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any]) -> list[str]:
-    """Questions whose answer is still needed (not given, or answered "je ne sais pas")."""
+# The amounts by type and the partner's income, replaced by the household's total once it is given.
+_INCOME_PARTS = frozenset(INCOME_SOURCES) - {"household", "income_monthly"}
+
+
+def missing_questions(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
+                      profile: Mapping[str, Any] | None = None) -> list[str]:
+    """Questions whose answer is still needed (not given, or answered "je ne sais pas"), among
+    those that can be asked: a single person is never missing the partner's age."""
+    wanted: set[str] = set()
+    benefit.rule.missing(facts, facts.keys(), wanted)
+    total_given = profile is not None and profile.get("income_monthly") is not None
+    if total_given and wanted & _INCOME_PARTS:
+        wanted = (wanted - _INCOME_PARTS) | {"income_monthly"}
     out: set[str] = set()
-    benefit.rule.missing(facts, facts.keys(), out)
+    for question_id in wanted:
+        _add_askable(catalogue, question_id, facts, out, total_given, depth=0)
     order = catalogue.question_order
     return sorted(out, key=lambda q: order.get(q, len(order)))
 
 
+def _add_askable(catalogue: Catalogue, question_id: str, facts: Mapping[str, Any], out: set[str],
+                 total_given: bool, depth: int) -> None:
+    """The question itself when it can be asked; the questions its `asked_when` needs when that
+    is not known yet; nothing when it will never be asked."""
+    question = catalogue.questions_by_id.get(question_id)
+    if question is None or question.asked_when is None or (question_id == "income_monthly" and total_given):
+        out.add(question_id)
+        return
+    holds = question.asked_when.eval(facts)
+    if holds is True:
+        out.add(question_id)
+    elif holds is None and depth < 3:
+        needed: set[str] = set()
+        question.asked_when.missing(facts, facts.keys(), needed)
+        for other in needed:
+            _add_askable(catalogue, other, facts, out, total_given, depth + 1)
+
+
 def unknown_reasons(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any],
                     profile: Mapping[str, Any]) -> list[str]:
-    missing = missing_questions(catalogue, benefit, facts)
+    missing = missing_questions(catalogue, benefit, facts, profile)
     not_known = [q for q in missing if profile.get(q) is not None]
     not_asked = [q for q in missing if profile.get(q) is None]
 

@@ -27,6 +27,7 @@ BASE_WEIGHT = 0.4          # every open benefit counts, even without an amount
 EUROS_PER_POINT = 1000.0   # + (euros a year / 1 000) ** AMOUNT_EXPONENT points
 AMOUNT_EXPONENT = 0.7      # < 1 damps the largest amounts (the AAH must not outweigh everything)
 CHECK_FACTOR = 0.15        # a benefit that stays "to check" whatever the answers
+AMOUNT_FACTOR = 0.5        # a question the amount needs (the rent), once the benefit is possible
 RARE_FACTOR = 0.02         # ... and concerns few residents
 
 
@@ -74,7 +75,14 @@ def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = No
     scores: dict[str, float] = {}
     cache: dict[frozenset[str], set[str]] = {}
     for benefit in catalogue.benefits:
-        if benefit.rule.eval(facts) is not None:
+        status = benefit.rule.eval(facts)
+        if status is not False and benefit.entry.amount.needs:
+            # The verdict may be settled, the amount still needs an answer (the rent).
+            needed = _askable(catalogue, set(benefit.entry.amount.needs), facts, answered)
+            for question_id in needed:
+                scores[question_id] = scores.get(question_id, 0.0) + \
+                    AMOUNT_FACTOR * benefit_weight(benefit, facts) / len(needed)
+        if status is not None:
             continue
         wanted: set[str] = set()
         benefit.rule.missing(facts, answered, wanted)

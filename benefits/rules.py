@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from benefits import children as _children
 from benefits import communes as _communes
 
 Truth = bool | None
@@ -25,17 +26,45 @@ NUMBER, AGES, SET, SCALAR = "number", "ages", "set", "scalar"
 KIND_OF_QUESTION_TYPE = {
     "age": NUMBER, "count": NUMBER, "amount": NUMBER, "ages_list": AGES,
     "multi_choice": SET, "choice": SCALAR, "yes_no": SCALAR, "commune": SCALAR,
+    "school_levels": SET,
 }
+
+# Income by type: the kind (a value of income_kinds) -> the amount question asked for it.
+INCOME_AMOUNTS = {
+    "salary": "income_salary",
+    "self_employed": "income_self_employed",
+    "pension": "income_pension",
+    "unemployment": "income_unemployment",
+    "invalidity": "income_invalidity",
+}
+PARTNER_INCOME_AMOUNTS = {kind: f"partner_{qid}" for kind, qid in INCOME_AMOUNTS.items()}
+# What the household's income is computed from, in the order a conversation learns it; the last
+# one, the total asked directly, is only asked when an amount by type was "je ne sais pas".
+INCOME_SOURCES = (
+    "income_kinds", *INCOME_AMOUNTS.values(), "household",
+    "partner_income_kinds", *PARTNER_INCOME_AMOUNTS.values(), "income_monthly",
+)
 
 # Derived facts: name -> (kind, questions they are computed from).
 DERIVED_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "household_size": (NUMBER, ("household", "children_count")),
     "children_under_3": (NUMBER, ("children_count", "children_ages")),
     "children_under_20": (NUMBER, ("children_count", "children_ages")),
-    "income_yearly": (NUMBER, ("income_monthly",)),
+    # The household's income (resident + partner, benefits excluded): the sum of the amounts by
+    # type when they are known, else the total the person gave.
+    "income_monthly": (NUMBER, INCOME_SOURCES),
+    "income_yearly": (NUMBER, INCOME_SOURCES),
+    # How many amounts by type were answered "je ne sais pas" (then the total is asked instead).
+    "income_parts_unknown": (NUMBER, INCOME_SOURCES[:-1]),
+    # Each child's school level: given, else read from the age when the age leaves no doubt.
+    "children_school": (SET, ("children_count", "children_ages", "children_school")),
     "epci": (SCALAR, ("commune",)),
     "departement": (SCALAR, ("commune",)),
 }
+
+# A derived fact settled once one question is answered, even "je ne sais pas": the household's
+# total given directly makes the amounts by type useless to the rules.
+SETTLED_BY = {"income_monthly": "income_monthly", "income_yearly": "income_monthly"}
 
 TESTS_BY_KIND = {
     NUMBER: {"min", "max", "equals", "in", "not_in"},
@@ -283,6 +312,8 @@ class Leaf(Node):
         return result
 
     def missing(self, facts, answered, out):
+        if SETTLED_BY.get(self.field) in answered:
+            return
         for source in self.sources:
             if source not in answered:
                 out.add(source)
@@ -555,6 +586,9 @@ def coerce(question_type: str, value: Any) -> Any:
     if question_type == "multi_choice":
         items = value if isinstance(value, list | tuple | set) else [value]
         return [str(v) for v in items]
+    if question_type == "school_levels":
+        items = value if isinstance(value, list | tuple) else [value]
+        return [str(v) if str(v) in _children.SCHOOL_LEVELS else None for v in items]
     if question_type == "yes_no":
         return _to_bool(value)
     if question_type == "commune":
@@ -597,11 +631,11 @@ class FactBuilder:
                 if question.asked_when is not None and question.skipped_value is not None:
                     if question.asked_when.eval(facts) is False:
                         facts[question.id] = question.skipped_value
-        self._derive(facts)
+        self._derive(facts, profile)
         return facts
 
     @staticmethod
-    def _derive(facts: dict[str, Any]) -> None:
+    def _derive(facts: dict[str, Any], profile: Mapping[str, Any]) -> None:
         household = facts.get("household")
         children = facts.get("children_count")
         if household in ("alone", "couple") and isinstance(children, int):
@@ -612,6 +646,13 @@ class FactBuilder:
         elif isinstance(ages, list):
             facts["children_under_3"] = sum(1 for a in ages if a < 3)
             facts["children_under_20"] = sum(1 for a in ages if a < 20)
+        if isinstance(ages, list):
+            levels = _children.school_levels(ages, facts.get("children_school"))
+            if all(level is not None for level in levels):
+                facts["children_school"] = levels
+            else:
+                facts.pop("children_school", None)  # some child's level is still to ask
+        _derive_income(facts, profile)
         income = facts.get("income_monthly")
         if income is not None:
             facts["income_yearly"] = income * 12
@@ -619,3 +660,41 @@ class FactBuilder:
         if commune:
             facts["departement"] = commune[:2]
             facts["epci"] = _communes.epci_of(commune)
+
+
+def _income_part(facts: Mapping[str, Any], profile: Mapping[str, Any], kinds_key: str,
+                 amounts: Mapping[str, str]) -> tuple[float | None, int]:
+    """(sum of one adult's amounts by type or None while one is missing, amounts answered
+    "je ne sais pas")."""
+    kinds = facts.get(kinds_key)
+    if kinds is None:
+        return None, 1 if profile.get(kinds_key) == UNKNOWN_ANSWER else 0
+    total, unknown, complete = 0.0, 0, True
+    for kind, question_id in amounts.items():
+        if kind not in kinds:
+            continue
+        value = facts.get(question_id)
+        if value is None:
+            complete = False
+            unknown += profile.get(question_id) == UNKNOWN_ANSWER
+        else:
+            total += value
+    return (total if complete else None), unknown
+
+
+def _derive_income(facts: dict[str, Any], profile: Mapping[str, Any]) -> None:
+    """income_monthly = the total the person gave, when given (it is only asked when an amount
+    by type was "je ne sais pas", or typed as a correction); else the amounts by type of both
+    adults once all are known."""
+    own, unknown = _income_part(facts, profile, "income_kinds", INCOME_AMOUNTS)
+    household = facts.get("household")
+    if household == "couple":
+        partner, partner_unknown = _income_part(facts, profile, "partner_income_kinds", PARTNER_INCOME_AMOUNTS)
+        unknown += partner_unknown
+    elif household == "alone":
+        partner = 0.0
+    else:
+        partner = None
+    facts["income_parts_unknown"] = unknown
+    if "income_monthly" not in facts and own is not None and partner is not None:
+        facts["income_monthly"] = round(own + partner, 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CATEGORIES = {
     "revenu": "Revenus",
@@ -33,7 +33,8 @@ Category = Literal[
     "emploi", "mobilite", "energie", "alimentation", "droits", "loisirs", "education",
 ]
 
-QuestionType = Literal["age", "count", "ages_list", "amount", "choice", "multi_choice", "yes_no", "commune"]
+QuestionType = Literal["age", "count", "ages_list", "amount", "choice", "multi_choice", "yes_no", "commune",
+                       "school_levels"]
 
 
 class _Strict(BaseModel):
@@ -68,6 +69,9 @@ class Amount(_Strict):
     # Rough yearly value in euros for a typical beneficiary, when no estimate can be computed
     # (in kind, variable). Never shown: it only ranks results and chooses the next question.
     typical_yearly: float | None = Field(default=None, ge=0)
+    # Questions the amount depends on but not the verdict (the rent of a housing aid): asked
+    # once the benefit is possible, so that OpenFisca can compute it.
+    needs: list[str] = []
 
 
 class HowToApply(_Strict):
@@ -109,6 +113,23 @@ class BenefitEntry(_Strict):
     confidence: Literal["high", "medium", "low"]
     notes: str | None = None
     keywords: list[str] = []
+    # Who gives the verdict and the amount: the conditions above ("rules"), or OpenFisca-France
+    # ("openfisca", national benefits it models: the conditions then only choose the questions,
+    # and answer when the calculator is not available). `openfisca_variable` names the variable
+    # the calculator reads (monthly, in euros, for the family or the household).
+    computed_by: Literal["rules", "openfisca"] = "rules"
+    openfisca_variable: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+
+    @model_validator(mode="after")
+    def _openfisca_needs_a_variable(self) -> BenefitEntry:
+        if self.computed_by == "openfisca":
+            if not self.openfisca_variable:
+                raise ValueError("computed_by: openfisca needs openfisca_variable (the OpenFisca-France variable)")
+            if self.territory.scope != "national":
+                raise ValueError("computed_by: openfisca is for national benefits (territory.scope: national)")
+        elif self.openfisca_variable:
+            raise ValueError("openfisca_variable is only read when computed_by: openfisca")
+        return self
 
 
 # --- institutions -------------------------------------------------------------------------

@@ -100,8 +100,9 @@ def test_unknown_reason_lists_what_is_missing(cat):
     result = evaluate({"age": 70, "commune": "54395"}, cat)
     aspa = result.by_id["f_aspa"]
     assert aspa.status == "unknown"
-    assert aspa.missing == ["household", "income_monthly"]
-    assert aspa.reasons == ["Pour savoir, il nous manque : votre situation de couple et les revenus de votre foyer."]
+    # The household's income is learnt from the kinds of income, then one amount per kind.
+    assert aspa.missing == ["household", "income_kinds"]
+    assert aspa.reasons == ["Pour savoir, il nous manque : votre situation de couple et l'origine de vos revenus."]
 
 
 def test_unknown_answer_is_reported_as_not_sure(cat):
@@ -189,7 +190,10 @@ def test_next_question_none_when_everything_is_decided(cat):
 
 
 def test_asking_questions_reaches_a_result(cat):
-    persona = {**SENIOR, "housing": "owner", "work": "retired", "disability": "none"}
+    # The income is asked by type: a pension of 720 EUR (SENIOR's total).
+    persona = {**SENIOR, "housing": "owner", "work": "retired", "disability": "none",
+               "income_pension": SENIOR["income_monthly"]}
+    persona.pop("income_monthly")
     profile: dict = {}
     asked = []
     while (question := next_question(profile, cat)) is not None:

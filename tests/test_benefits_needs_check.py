@@ -99,8 +99,10 @@ def test_a_failed_condition_still_gives_not_now(cat):
 def test_missing_answers_are_listed_before_the_check(cat):
     result = evaluate({"commune": "54395"}, cat).by_id["t_ame"]
     assert result.status == "unknown" and not result.to_check
-    assert result.missing == ["income_monthly"]
-    assert result.reasons == ["Pour savoir, il nous manque : les revenus de votre foyer.", AME_CHECK]
+    # The household's income: whether there is a partner, then the kinds of income (and amounts).
+    assert result.missing == ["household", "income_kinds"]
+    assert result.reasons == ["Pour savoir, il nous manque : votre situation de couple et l'origine de vos revenus.",
+                              AME_CHECK]
 
 
 def test_no_profile_ever_makes_a_needs_check_entry_likely(cat):

@@ -55,7 +55,9 @@ PERSONAS = [
     # Students are excluded from the RSA as a rule — service-public.fr N19775.
     ("rsa_student", p(age=30, income_monthly=0, income_kinds=["none"], work="student"), {"rsa": N}),
     # "Je ne sais pas" for the income never gives a "no" — DEVELOPERS.md profile contract.
-    ("rsa_income_unknown", p(age=40, income_monthly="unknown", income_kinds=["none"], work="job_seeker"),
+    # The total is asked (and can be "je ne sais pas") only when an amount by type was not known.
+    ("rsa_income_unknown", p(age=40, income_monthly="unknown", income_kinds=["unemployment"],
+                             income_unemployment="unknown", work="job_seeker"),
      {"rsa": U}),
 
     # --- Prime d'activité: 18+, earned income — caf.fr "la prime d'activité"; OpenFisca ppa.

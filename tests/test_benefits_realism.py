@@ -3,7 +3,8 @@
 Each persona lists the benefits that MUST be "likely" (the rule and its source in a comment) and
 those that must NOT be: either "not now" (a rule the answers break) or "to check" (a condition
 no question asks: residence status, a court case, the other parent's maintenance...). Incomes
-are net per month, CAF benefits excluded, as the income question asks.
+are net per month, CAF benefits excluded, asked by type (salary, pension...) for each adult, as
+the income questions ask; a couple's income is split between the two adults.
 
 Figures used below (see the catalogue entries for the details and their sources):
 - RSA alone 651,69 € (2026-04-01), minus the forfait logement (78,20 € alone, 156,41 € for two,
@@ -41,51 +42,55 @@ def persona(**answers):
 
 PERSONAS: dict[str, dict] = {
     "retired_woman_alone_nancy": persona(
-        age=74, household="alone", children_count=0, income_monthly=950, income_kinds=["pension"],
+        age=74, household="alone", children_count=0, income_kinds=["pension"], income_pension=950,
         housing="social_tenant", rent=380, work="retired", commune="54395", widowed=True, health_cover="none"),
     "couple_3_children_one_low_salary_maxeville": persona(
-        age=38, household="couple", children_count=3, children_ages=[2, 7, 12], income_monthly=1600,
-        income_kinds=["salary"], housing="social_tenant", rent=550, work="employed", commune="54357"),
+        age=38, household="couple", children_count=3, children_ages=[2, 7, 12], income_kinds=["salary"],
+        income_salary=1600, housing="social_tenant", rent=550, work="employed", commune="54357",
+        partner_age=36, partner_work="other", partner_disability="none", partner_income_kinds=["none"]),
     "single_mother_rsa_private_tenant_saint_max": persona(
-        age=28, household="alone", children_count=1, children_ages=[2], income_monthly=0,
-        income_kinds=["benefits"], housing="tenant", rent=550, work="job_seeker", commune="54482",
+        age=28, household="alone", children_count=1, children_ages=[2], income_kinds=["benefits"], housing="tenant", rent=550, work="job_seeker", commune="54482",
         current_benefits=["rsa", "apl"], health_cover="css"),
     "student_20_nancy": persona(
-        age=20, household="alone", children_count=0, income_monthly=300, income_kinds=["salary"],
+        age=20, household="alone", children_count=0, income_kinds=["salary"], income_salary=300,
         housing="tenant", rent=420, work="student", commune="54395", health_cover="none"),
     "job_seeker_45_hosted_luneville": persona(
-        age=45, household="alone", children_count=0, income_monthly=0, income_kinds=["none"],
+        age=45, household="alone", children_count=0, income_kinds=["none"],
         housing="hosted", work="job_seeker", commune="54329", health_cover="none"),
     "disabled_adult_80_percent_essey": persona(
-        age=40, household="alone", children_count=0, income_monthly=0, income_kinds=["benefits"],
+        age=40, household="alone", children_count=0, income_kinds=["benefits"],
         housing="social_tenant", rent=350, work="unable", disability="rate_80_plus", commune="54184",
         needs_daily_help=True, current_benefits=["aah", "apl"], health_cover="none"),
     "young_worker_23_nancy": persona(
-        age=23, household="alone", children_count=0, income_monthly=1300, income_kinds=["salary"],
+        age=23, household="alone", children_count=0, income_kinds=["salary"], income_salary=1300,
         housing="tenant", rent=500, work="employed", commune="54395"),
     "owner_couple_70_rural_vezelise": persona(
-        age=70, household="couple", children_count=0, income_monthly=1600, income_kinds=["pension"],
-        housing="owner", work="retired", commune="54563"),
+        age=70, household="couple", children_count=0, income_kinds=["pension"], income_pension=950,
+        housing="owner", work="retired", commune="54563",
+        partner_age=72, partner_work="retired", partner_disability="none", partner_income_kinds=["pension"],
+        partner_income_pension=650),
     "homeless_man_35_nancy": persona(
-        age=35, household="alone", children_count=0, income_monthly=0, income_kinds=["none"],
+        age=35, household="alone", children_count=0, income_kinds=["none"],
         housing="homeless", work="job_seeker", commune="54395", health_cover="none"),
     "couple_with_a_baby_vandoeuvre": persona(
-        age=30, household="couple", children_count=1, children_ages=[0], income_monthly=2800,
-        income_kinds=["salary"], housing="tenant", rent=750, work="employed", commune="54547"),
+        age=30, household="couple", children_count=1, children_ages=[0], income_kinds=["salary"],
+        income_salary=1600, housing="tenant", rent=750, work="employed", commune="54547",
+        partner_age=29, partner_work="employed", partner_disability="none", partner_income_kinds=["salary"],
+        partner_income_salary=1200),
     "widow_58_working_malzeville": persona(
-        age=58, household="alone", children_count=0, income_monthly=1100, income_kinds=["salary"],
+        age=58, household="alone", children_count=0, income_kinds=["salary"], income_salary=1100,
         housing="social_tenant", rent=420, work="employed", commune="54339", widowed=True),
     "retired_man_owner_toul": persona(
-        age=67, household="alone", children_count=0, income_monthly=1400, income_kinds=["pension"],
+        age=67, household="alone", children_count=0, income_kinds=["pension"], income_pension=1400,
         housing="owner", work="retired", commune="54528"),
     "pregnant_woman_22_hosted_nancy": persona(
-        age=22, household="alone", children_count=0, income_monthly=0, income_kinds=["none"],
+        age=22, household="alone", children_count=0, income_kinds=["none"],
         housing="hosted", work="other", commune="54395", pregnant=True, health_cover="none"),
     "single_father_two_children_nancy": persona(
-        age=44, household="alone", children_count=2, children_ages=[8, 15], income_monthly=1500,
-        income_kinds=["salary"], housing="social_tenant", rent=500, work="employed", commune="54395"),
+        age=44, household="alone", children_count=2, children_ages=[8, 15], income_kinds=["salary"],
+        income_salary=1500, housing="social_tenant", rent=500, work="employed", commune="54395"),
     "dependent_widow_85_nancy": persona(
-        age=85, household="alone", children_count=0, income_monthly=1250, income_kinds=["pension"],
+        age=85, household="alone", children_count=0, income_kinds=["pension"], income_pension=1250,
         housing="tenant", rent=600, work="retired", commune="54395", widowed=True, needs_daily_help=True),
 }
 
@@ -194,8 +199,8 @@ EXPECTED: dict[str, dict[str, str]] = {
         "rsa": N,
         # Prime de Noël: not for AAH recipients.
         "prime_noel": N,
-        # ASI needs an invalidity pension: to check.
-        "asi": U,
+        # ASI needs an invalidity pension: now asked (income_kinds), and she has none.
+        "asi": N,
     },
     "young_worker_23_nancy": {
         # Prime d'activité: 1 300 € alone, well under the ceiling (F2882).
