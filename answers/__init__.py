@@ -18,6 +18,7 @@ from answers.commune import parse_commune
 from answers.corrections import detect_corrections
 from answers.normalize import fold, normalize
 from answers.result import UNKNOWN, ParseResult
+from answers.school import parse_school_levels
 from answers.vocabulary import hint
 from answers.yesno import parse_yes_no
 
@@ -32,6 +33,7 @@ _PARSERS: dict[str, Callable[[Any, Any], ParseResult]] = {
     "multi_choice": lambda text, options: parse_multi_choice(text, options),
     "yes_no": lambda text, options: parse_yes_no(text),
     "commune": lambda text, options: parse_commune(text),
+    "school_levels": lambda text, options: parse_school_levels(text, options),
 }
 PARSER_TYPES = tuple(_PARSERS)
 
@@ -67,5 +69,6 @@ __all__ = [
     "parse_choice",
     "parse_commune",
     "parse_multi_choice",
+    "parse_school_levels",
     "parse_yes_no",
 ]

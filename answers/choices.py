@@ -65,11 +65,16 @@ def _exact_hits(text: str, table: ChoiceTable) -> list[_Hit]:
             first = text.count(" ", 0, start)
             raw.append((choice.value, first, p))
     starts = frozenset(first for _v, first, _p in raw)
-    return [
+    hits = [
         _Hit(value, first, p.n_words, 100.0)
         for value, first, p in raw
         if not _negated(words, first, first + p.n_words, p.text.split()[0], starts)
     ]
+    # "pension d'invalidité" names the invalidity pension, not also a "pension" (retirement).
+    return [h for h in hits if not any(
+        o.value != h.value and o.n_words > h.n_words
+        and o.start_word <= h.start_word and h.start_word + h.n_words <= o.start_word + o.n_words
+        for o in hits)]
 
 
 def _fuzzy_hits(text: str, table: ChoiceTable) -> list[_Hit]:

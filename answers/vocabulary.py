@@ -23,6 +23,7 @@ HINT_KEYS = (
     "count_too_high",
     "ages_missing",
     "ages_out_of_range",
+    "school_missing",
     "amount_missing",
     "amount_negative",
     "amount_too_high",

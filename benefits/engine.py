@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from benefits import explain
+from benefits import explain, openfisca_verdicts
 from benefits.catalogue_loader import Benefit, Catalogue, load_catalogue
 from benefits.estimators import Estimate, estimate
 from benefits.rules import person_checks
@@ -218,11 +218,19 @@ def human_contacts(catalogue: Catalogue, profile: Mapping[str, Any]) -> list[Ins
     return contacts
 
 
-def _message(likely: int, unknown: int, contact: Institution) -> str:
+def monthly_total(results: list[BenefitResult]) -> float:
+    """Euros a month of the likely results whose monthly amount is known exactly."""
+    return sum(r.estimate.value for r in results
+               if r.status == LIKELY and r.estimate is not None and r.estimate.exact and r.estimate.period == "monthly")
+
+
+def _message(likely: int, unknown: int, contact: Institution, total: float = 0.0) -> str:
     if likely == 1:
-        head = "Une aide semble possible pour vous."
+        head = "Une aide semble possible pour vous"
+        head += f", environ {explain.money(round(total))} par mois." if total >= 1 else "."
     elif likely > 1:
-        head = f"{likely} aides semblent possibles pour vous."
+        head = f"{likely} aides semblent possibles pour vous"
+        head += f", environ {explain.money(round(total))} par mois en tout." if total >= 1 else "."
     elif unknown:
         head = "Il nous manque encore quelques réponses pour être sûrs."
     else:
@@ -231,12 +239,30 @@ def _message(likely: int, unknown: int, contact: Institution) -> str:
     return f"{head} Une personne peut vérifier votre situation avec vous : {contact.name}{phone}."
 
 
-def evaluate(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> Evaluation:
-    """Every benefit of the catalogue for this profile, ranked: likely first, by amount."""
+def _final_result(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, Any], profile: Mapping[str, Any],
+                  found: Mapping[str, openfisca_verdicts.Verdict] | None) -> BenefitResult:
+    result = _result(catalogue, benefit, facts, profile)
+    if not openfisca_verdicts.is_computed(benefit):
+        return result
+    verdict = found.get(benefit.id) if found is not None else None
+    if verdict is None:
+        return openfisca_verdicts.without_calculator(result, benefit)
+    return openfisca_verdicts.apply(result, catalogue, benefit, facts, verdict)
+
+
+def evaluate(profile: Mapping[str, Any], catalogue: Catalogue | None = None,
+             national: Mapping[str, Any] | None = None) -> Evaluation:
+    """Every benefit of the catalogue for this profile, ranked: likely first, by amount.
+
+    `national`: the calculator's answer, benefit id -> {eligible, monthly} (dict or object), for
+    the entries marked `computed_by: openfisca`; it wins over their rules (openfisca_verdicts).
+    None: the calculator is not available, the rules answer without an exact amount.
+    """
     catalogue = catalogue or load_catalogue()
     profile = profile if isinstance(profile, Mapping) else {}
     facts = catalogue.facts.build(profile)
-    results = [_result(catalogue, b, facts, profile) for b in catalogue.benefits]
+    found = openfisca_verdicts.verdicts(national if isinstance(national, Mapping) else None)
+    results = [_final_result(catalogue, b, facts, profile, found) for b in catalogue.benefits]
     results.sort(key=_rank_key)
     contacts = human_contacts(catalogue, profile)
     likely = sum(1 for r in results if r.status == LIKELY)
@@ -244,18 +270,24 @@ def evaluate(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> 
     return Evaluation(
         results=results,
         human_contacts=contacts,
-        message=_message(likely, unknown, contacts[0]),
+        message=_message(likely, unknown, contacts[0], monthly_total(results)),
         by_id={r.id: r for r in results},
     )
 
 
-def evaluate_one(benefit: Benefit, profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> BenefitResult:
+def evaluate_one(benefit: Benefit, profile: Mapping[str, Any], catalogue: Catalogue | None = None,
+                 national: Mapping[str, Any] | None = None) -> BenefitResult:
     catalogue = catalogue or load_catalogue()
-    return _result(catalogue, benefit, catalogue.facts.build(profile), profile)
+    found = openfisca_verdicts.verdicts(national if isinstance(national, Mapping) else None)
+    return _final_result(catalogue, benefit, catalogue.facts.build(profile), profile, found)
 
 
-def statuses(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> dict[str, str]:
-    """Only the status of each benefit: the fast path for tests and the question picker."""
+def statuses(profile: Mapping[str, Any], catalogue: Catalogue | None = None,
+             national: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Only the status of each benefit: the fast path for tests and the question picker (the
+    rules alone unless `national` is given, see evaluate)."""
     catalogue = catalogue or load_catalogue()
+    if national is not None:
+        return {r.id: r.status for r in evaluate(profile, catalogue, national).results}
     facts = catalogue.facts.build(profile)
     return {b.id: status_of(b, facts) for b in catalogue.benefits}

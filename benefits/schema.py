@@ -119,6 +119,9 @@ class BenefitEntry(_Strict):
     # the calculator reads (monthly, in euros, for the family or the household).
     computed_by: Literal["rules", "openfisca"] = "rules"
     openfisca_variable: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+    # True when the `needs_check` sentences in the conditions are facts nobody asks (not
+    # approximations of a calculation): they then stand even when OpenFisca says "eligible".
+    openfisca_keeps_checks: bool = False
 
     @model_validator(mode="after")
     def _openfisca_needs_a_variable(self) -> BenefitEntry:
@@ -127,8 +130,8 @@ class BenefitEntry(_Strict):
                 raise ValueError("computed_by: openfisca needs openfisca_variable (the OpenFisca-France variable)")
             if self.territory.scope != "national":
                 raise ValueError("computed_by: openfisca is for national benefits (territory.scope: national)")
-        elif self.openfisca_variable:
-            raise ValueError("openfisca_variable is only read when computed_by: openfisca")
+        elif self.openfisca_variable or self.openfisca_keeps_checks:
+            raise ValueError("openfisca_variable and openfisca_keeps_checks are only read when computed_by: openfisca")
         return self
 
 

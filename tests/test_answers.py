@@ -20,6 +20,7 @@ from answers import (
     parse_choice,
     parse_commune,
     parse_multi_choice,
+    parse_school_levels,
     parse_yes_no,
 )
 from answers.normalize import fold, normalize, squeeze
@@ -429,6 +430,7 @@ def test_parsers_never_raise_on_random_text(text, parser_type):
         "multi_choice": lambda: parse_multi_choice(text, options),
         "yes_no": lambda: parse_yes_no(text),
         "commune": lambda: parse_commune(text),
+        "school_levels": lambda: parse_school_levels(text, {"ages": [11, 7]}),
     }[parser_type]
     result = direct()  # the parser itself, not the safety net in parse()
     assert result.ok or result.hint
@@ -521,3 +523,32 @@ def test_bad_synonyms_file_names_the_field(tmp_path, monkeypatch):
             vocabulary_module.vocabulary()
     finally:
         vocabulary_module.vocabulary.cache_clear()
+
+
+# --- children's school levels (asked only for ages that leave a doubt) ------------------------
+@pytest.mark.parametrize("text, ages, expected", [
+    ("CM2 et 3e", [11, 15], ["primaire", "college"]),
+    ("il est en seconde et elle en CM1", [15, 9], ["lycee", "primaire"]),
+    ("1ère et terminale", [16, 18], ["lycee", "lycee"]),
+    # Only the child of 11 leaves a doubt: the child of 7 is read from the age.
+    ("en sixième", [11, 7], ["college", "primaire"]),
+    ("la fac", [19], ["superieur"]),
+    ("il ne va plus à l'école", [18], ["none"]),
+])
+def test_school_levels_aligned_with_the_ages(text, ages, expected):
+    result = parse_school_levels(text, {"ages": ages})
+    assert result.ok and result.value == expected
+
+
+def test_school_levels_unknown_and_unclear():
+    assert parse_school_levels("je sais pas", {"ages": [11]}).is_unknown
+    unclear = parse_school_levels("bof", {"ages": [11]})
+    assert not unclear.ok and "CM2" in unclear.hint
+    # One class for two children whose age leaves a doubt: asked again, never guessed.
+    assert not parse_school_levels("6e", {"ages": [11, 15]}).ok
+
+
+def test_invalidity_pension_is_its_own_kind_of_income():
+    assert parse_multi_choice("pension d'invalidité et un petit salaire", "income_kinds").value == [
+        "salary", "invalidity"]
+    assert parse_multi_choice("ma retraite", "partner_income_kinds").value == ["pension"]

@@ -23,7 +23,8 @@ from guide.summary import MAX_RIGHTS
 from guide.summary_links import read_summary_token, summary_token, summary_url
 from guide.wording import GuideDataError, guide_questions, parse_guide_questions
 
-DELICATE = ("income_monthly", "disability", "housing", "pregnant", "widowed", "needs_daily_help")
+DELICATE = ("income_monthly", "income_salary", "disability", "housing", "pregnant", "widowed", "needs_daily_help",
+            "partner_disability", "children_disabled")
 
 # A retired woman met at the Saint-Max market; her figures must never reach the printout.
 INCOME, RENT = 873, 437
@@ -33,6 +34,7 @@ ANSWERS = {  # question id -> how the volunteer answers: typed text, a button, t
     "children_count": ("text", "aucun"),
     "income_monthly": ("text", f"{INCOME} euros par mois"),
     "income_kinds": ("boxes", ["pension"]),
+    "income_pension": ("text", f"{INCOME} euros par mois"),  # one amount per kind of income
     "housing": ("text", "je suis en location"),
     "rent": ("text", f"{RENT} €"),
     "work": ("button", "retired"),
@@ -45,7 +47,7 @@ ANSWERS = {  # question id -> how the volunteer answers: typed text, a button, t
     "pregnant": ("button", "non"),
 }
 PROFILE = {  # what those answers mean, for the checks
-    "age": 68, "household": "alone", "children_count": 0, "income_monthly": float(INCOME),
+    "age": 68, "household": "alone", "children_count": 0, "income_pension": float(INCOME),
     "income_kinds": ["pension"], "housing": "tenant", "rent": float(RENT), "work": "retired",
     "disability": "none", "commune": "54482", "widowed": False, "needs_daily_help": False,
     "health_cover": "none", "current_benefits": ["none"], "pregnant": False,
