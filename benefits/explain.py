@@ -102,6 +102,15 @@ def benefit_label(benefit: Benefit) -> str:
     return benefit.entry.short_name or f"l'aide « {benefit.entry.name} »"
 
 
+def seems_possible(label: str) -> str:
+    """ "semble possible", or "semblent possibles" after a plural label ("les allocations familiales")."""
+    return "semblent possibles" if label.startswith("les ") else "semble possible"
+
+
+def is_not_possible(label: str) -> str:
+    return "ne sont pas possibles" if label.startswith("les ") else "n'est pas possible"
+
+
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -196,9 +205,9 @@ def likely_reasons(catalogue: Catalogue, benefit: Benefit, facts: Mapping[str, A
     fragments = [f for f in (fact_fragment(catalogue, q, facts) for q in fields) if f][:max_facts]
     label = benefit_label(benefit)
     if fragments:
-        head = f"{_capitalise(_join_fragments(fragments))} : {label} semble possible."
+        head = f"{_capitalise(_join_fragments(fragments))} : {label} {seems_possible(label)}."
     else:
-        head = f"{_capitalise(label)} semble possible pour vous."
+        head = f"{_capitalise(label)} {seems_possible(label)} pour vous."
     return [head, *whys]
 
 

@@ -29,6 +29,8 @@ AMOUNT_EXPONENT = 0.7      # < 1 damps the largest amounts (the AAH must not out
 CHECK_FACTOR = 0.15        # a benefit that stays "to check" whatever the answers
 AMOUNT_FACTOR = 0.5        # a question the amount needs (the rent), once the benefit is possible
 RARE_FACTOR = 0.02         # ... and concerns few residents
+DELICATE_FACTOR = 0.9      # a personal question (income, health) waits a little at equal stakes
+FEW_FACTOR = 0.15          # a benefit for a situation few residents are in (`rare`: a disabled child)
 
 
 def benefit_weight(benefit: Benefit, facts: Mapping[str, Any]) -> float:
@@ -41,6 +43,8 @@ def benefit_weight(benefit: Benefit, facts: Mapping[str, Any]) -> float:
     if benefit.to_check and benefit.rule.eval({**facts, ASSUME_CHECKS: False}) is False:
         # Only a person's check could make it possible: answers can at best make it "to check".
         weight *= RARE_FACTOR if benefit.entry.rare else CHECK_FACTOR
+    elif benefit.entry.rare:
+        weight *= FEW_FACTOR
     return weight
 
 
@@ -107,6 +111,9 @@ def next_question(profile: Mapping[str, Any], catalogue: Catalogue | None = None
     scores = question_scores(profile, catalogue)
     if not scores:
         return None
+    for question_id in scores:
+        if catalogue.questions_by_id[question_id].question.delicate:
+            scores[question_id] *= DELICATE_FACTOR
     order = catalogue.question_order
     best = max(scores, key=lambda q: (round(scores[q], 9), -order.get(q, len(order))))
     return catalogue.questions_by_id[best].question

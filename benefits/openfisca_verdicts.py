@@ -122,7 +122,7 @@ def apply(result: Any, catalogue: Catalogue, benefit: Benefit, facts: Mapping[st
         def not_now_reasons() -> list[str]:
             if agrees:
                 return [*rule_reasons(), f"{OFFICIAL}, c'est confirmé."]
-            return [f"{OFFICIAL}, {label} n'est pas possible pour l'instant avec vos réponses."]
+            return [f"{OFFICIAL}, {label} {explain.is_not_possible(label)} pour l'instant avec vos réponses."]
 
         return replace(result, status=NOT_NOW, estimate=None, missing=[], checks=[], explainer=not_now_reasons)
     checks = kept_checks(benefit, facts)
@@ -140,7 +140,7 @@ def apply(result: Any, catalogue: Catalogue, benefit: Benefit, facts: Mapping[st
         if agrees:
             return [*rule_reasons(), f"{OFFICIAL} : {amount}." if amount else f"{OFFICIAL}, c'est confirmé."]
         tail = f" : {amount}." if amount else "."
-        return [f"{OFFICIAL}, {label} semble possible pour vous{tail}"]
+        return [f"{OFFICIAL}, {label} {explain.seems_possible(label)} pour vous{tail}"]
 
     return replace(result, status=LIKELY, estimate=estimate, missing=[], checks=[], explainer=likely_reasons)
 

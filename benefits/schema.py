@@ -189,6 +189,9 @@ class Question(_Strict):
     fact: str | None = None
     fact_variants: list[FactVariant] = []
     why_not: dict[str, str] = {}
+    # A personal question (money, health): at equal stakes it comes after the others, so that
+    # the conversation does not open with it.
+    delicate: bool = False
 
     @property
     def choice_values(self) -> list[Any]:

@@ -1,0 +1,362 @@
+"""The household's questions (income by type, the partner, the children's school level and
+disability), OpenFisca's verdicts in the engine, and the dated parameters."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from benefits import CatalogueError, evaluate, load_catalogue, next_question, statuses
+from benefits.catalogue_loader import clear_cache
+from benefits.children import school_levels
+from benefits.parameter_loader import PARAMETERS_DIR, load_parameters
+from benefits.rules import INCOME_AMOUNTS
+from benefits.schema import BenefitEntry
+
+NB = "\u00a0"
+FIXTURES = Path(__file__).parent / "fixtures" / "catalogue"
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+def conversation(persona: dict, catalogue, limit: int = 40) -> tuple[list[str], dict]:
+    """Answers next_question from the persona ("je ne sais pas" for what it lacks)."""
+    profile: dict = {}
+    asked: list[str] = []
+    while (question := next_question(profile, catalogue)) is not None and len(asked) < limit:
+        assert question.id not in asked, question.id
+        asked.append(question.id)
+        profile[question.id] = persona.get(question.id, "unknown")
+    return asked, profile
+
+
+SINGLE_TENANT = {
+    "age": 45, "household": "alone", "children_count": 0, "income_kinds": ["salary"], "income_salary": 1100,
+    "housing": "tenant", "rent": 520, "work": "employed", "disability": "none", "commune": "54395",
+    "pregnant": False, "widowed": False, "health_cover": "private",
+}
+COUPLE = {
+    "age": 50, "household": "couple", "children_count": 0, "income_kinds": ["salary"], "income_salary": 1300,
+    "housing": "owner", "work": "employed", "disability": "none", "commune": "54395", "pregnant": False,
+    "health_cover": "private", "partner_age": 52, "partner_work": "unable", "partner_disability": "rate_80_plus",
+    "partner_income_kinds": ["benefits"], "current_benefits": ["none"], "needs_daily_help": False,
+}
+
+
+# --- questions asked only when they matter ------------------------------------------------------
+
+
+def test_a_single_person_is_never_asked_about_a_partner(catalogue):
+    asked, _profile = conversation(SINGLE_TENANT, catalogue)
+    assert not [q for q in asked if q.startswith("partner_")]
+    assert "income_salary" in asked and "income_monthly" not in asked  # one amount per kind
+
+
+def test_an_owner_is_never_asked_the_rent_a_tenant_is(catalogue):
+    owner = {**SINGLE_TENANT, "housing": "owner"}
+    owner.pop("rent")
+    assert "rent" not in conversation(owner, catalogue)[0]
+    assert "rent" in conversation(SINGLE_TENANT, catalogue)[0]
+
+
+def test_a_couple_is_asked_the_partner_disability_and_the_partner_aah_is_found(catalogue):
+    asked, profile = conversation(COUPLE, catalogue)
+    assert {"partner_disability", "partner_income_kinds"} <= set(asked)
+    assert statuses(profile, catalogue)["aah"] == "likely"
+    # The same couple without a disabled partner: no AAH.
+    assert statuses({**COUPLE, "partner_disability": "none"}, catalogue)["aah"] == "not_now"
+
+
+def test_a_partner_of_65_opens_the_aspa(catalogue):
+    couple = {**COUPLE, "age": 60, "partner_age": 67, "partner_disability": "none", "work": "retired",
+              "income_kinds": ["pension"], "income_pension": 700, "partner_income_kinds": ["pension"],
+              "partner_income_pension": 600}
+    couple.pop("income_salary")
+    assert statuses(couple, catalogue)["aspa"] == "likely"
+    assert statuses({**couple, "partner_age": 62}, catalogue)["aspa"] == "not_now"
+
+
+def test_an_invalidity_pension_opens_the_asi(catalogue):
+    person = {**SINGLE_TENANT, "income_kinds": ["invalidity"], "income_invalidity": 600, "work": "unable",
+              "disability": "recognised_other"}
+    person.pop("income_salary")
+    assert statuses(person, catalogue)["asi"] == "likely"
+    assert statuses({**person, "age": 66}, catalogue)["asi"] == "not_now"
+    assert statuses(SINGLE_TENANT, catalogue)["asi"] == "not_now"
+
+
+def test_children_disability_only_with_children_and_it_decides_the_aeeh(catalogue):
+    assert "children_disabled" not in conversation(SINGLE_TENANT, catalogue)[0]
+    family = {**SINGLE_TENANT, "children_count": 1, "children_ages": [8], "children_disabled": 1}
+    assert "children_disabled" in conversation(family, catalogue)[0]
+    assert statuses(family, catalogue)["aeeh"] == "likely"
+    assert statuses({**family, "children_disabled": 0}, catalogue)["aeeh"] == "not_now"
+
+
+def test_school_level_read_from_the_age_asked_only_when_it_leaves_a_doubt(catalogue):
+    low_income = {**SINGLE_TENANT, "income_salary": 900, "children_count": 2}
+    clear = {**low_income, "children_ages": [13, 8]}
+    assert "children_school" not in conversation(clear, catalogue)[0]
+    assert statuses(clear, catalogue)["bourse_college"] == "likely"
+    doubtful = {**low_income, "children_ages": [11, 8], "children_school": ["primaire", "primaire"]}
+    assert "children_school" in conversation(doubtful, catalogue)[0]
+    assert statuses(doubtful, catalogue)["bourse_college"] == "not_now"
+    assert statuses({**doubtful, "children_school": ["college", "primaire"]}, catalogue)["bourse_college"] == "likely"
+    # Too much income for any bourse: the class is not worth a question.
+    rich = {**doubtful, "income_salary": 6000}
+    assert "children_school" not in conversation(rich, catalogue)[0]
+
+
+def test_school_levels_from_ages():
+    assert school_levels([2, 4, 8, 11, 13, 15, 17, 19, 22]) == [
+        "none", "maternelle", "primaire", None, "college", None, "lycee", None, "superieur"]
+    assert school_levels([11, 8], ["college", "unknown"]) == ["college", "primaire"]
+
+
+# --- the household's income, derived from the amounts by type --------------------------------
+
+
+def test_income_is_the_sum_of_both_adults_amounts_by_type(catalogue):
+    profile = {"household": "couple", "income_kinds": ["salary", "unemployment"], "income_salary": 600,
+               "income_unemployment": 400.5, "partner_income_kinds": ["pension"], "partner_income_pension": 900}
+    facts = catalogue.facts.build(profile)
+    assert facts["income_monthly"] == 1900.5 and facts["income_yearly"] == 1900.5 * 12
+    # Until the partner's income is known, the household's is not.
+    assert "income_monthly" not in catalogue.facts.build({**profile, "partner_income_pension": "unknown"})
+    # A single person: the partner does not count; "no income" and "benefits only" are 0.
+    assert catalogue.facts.build({"household": "alone", "income_kinds": ["none"]})["income_monthly"] == 0
+    assert catalogue.facts.build({"household": "alone", "income_kinds": ["benefits"]})["income_monthly"] == 0
+
+
+def test_the_total_is_asked_only_when_an_amount_by_type_was_not_known(catalogue):
+    persona = {**SINGLE_TENANT, "income_salary": "unknown", "income_monthly": 1100}
+    asked, profile = conversation(persona, catalogue)
+    assert asked.index("income_salary") < asked.index("income_monthly")
+    assert catalogue.facts.build(profile)["income_monthly"] == 1100
+    assert "income_monthly" not in conversation(SINGLE_TENANT, catalogue)[0]
+
+
+def test_a_total_given_directly_settles_the_income(catalogue):
+    # An earlier profile (or a correction, "en fait je gagne 1 200 €"): no amount by type is asked.
+    profile = {**SINGLE_TENANT, "income_monthly": 1200}
+    profile.pop("income_salary")
+    assert catalogue.facts.build(profile)["income_monthly"] == 1200
+    from benefits.next_question import question_scores
+
+    assert "income_salary" not in question_scores(profile, catalogue)
+    # "je ne sais pas" to the total is an answer too: nothing more is asked about the income.
+    unsure = question_scores({**profile, "income_monthly": "unknown"}, catalogue)
+    assert not {"income_salary", "income_monthly"} & set(unsure)
+
+
+def test_every_kind_of_income_has_its_amount_question(catalogue):
+    for kind, question_id in INCOME_AMOUNTS.items():
+        assert kind in catalogue.questions_by_id["income_kinds"].question.choice_values
+        for qid in (question_id, f"partner_{question_id}"):
+            assert catalogue.questions_by_id[qid].question.type == "amount", qid
+
+
+# --- OpenFisca's verdicts win for what it models ---------------------------------------------------
+
+PERSON = {**SINGLE_TENANT, "income_salary": 1400}
+
+
+def test_without_the_calculator_rules_answer_and_say_the_amount_is_not_available(catalogue):
+    result = evaluate(PERSON, catalogue)
+    prime = result.by_id["prime_activite"]
+    assert prime.status == "likely" and prime.estimate is None
+    assert prime.reasons[-1] == "Le montant exact n'est pas disponible pour l'instant."
+    local = result.by_id["stan_gratuite_weekend"]
+    assert "Le montant exact n'est pas disponible pour l'instant." not in local.reasons
+
+
+def test_openfisca_turns_a_rule_likely_into_not_now_and_a_not_now_into_likely(catalogue):
+    assert statuses(PERSON, catalogue)["prime_activite"] == "likely"
+    assert statuses(PERSON, catalogue)["rsa"] == "not_now"
+    national = {"prime_activite": {"eligible": False, "monthly": 0}, "rsa": {"eligible": True, "monthly": 96.4}}
+    result = evaluate(PERSON, catalogue, national)
+    prime, rsa = result.by_id["prime_activite"], result.by_id["rsa"]
+    prime_label = catalogue.by_id["prime_activite"].entry.short_name
+    assert prime.status == "not_now" and prime.estimate is None
+    assert prime.reasons == [f"Selon le calcul officiel (OpenFisca), {prime_label} n'est pas possible "
+                             "pour l'instant avec vos réponses."]
+    assert rsa.status == "likely"
+    assert rsa.estimate.value == 96.4 and rsa.estimate.exact and rsa.estimate.period == "monthly"
+    assert rsa.reasons[-1].endswith(f"semble possible pour vous : environ 96{NB}€ par mois.")
+    assert statuses(PERSON, catalogue, national)["rsa"] == "likely"
+
+
+def test_openfisca_amount_when_rules_agree(catalogue):
+    national = {"prime_activite": {"eligible": True, "monthly": 412.3}}
+    prime = evaluate(PERSON, catalogue, national).by_id["prime_activite"]
+    assert prime.status == "likely" and prime.estimate.value == 412.3
+    assert prime.reasons[-1] == f"Selon le calcul officiel (OpenFisca) : environ 412{NB}€ par mois."
+
+
+def test_objects_are_read_like_dicts_and_garbage_is_ignored(catalogue):
+    class Answer:
+        eligible, monthly = True, 250.0
+
+    result = evaluate(PERSON, catalogue, {"als": Answer(), "prime_activite": {"eligible": "yes"}})
+    assert result.by_id["als"].estimate.value == 250.0
+    assert result.by_id["prime_activite"].estimate is None  # unreadable: the rules answer
+
+
+def test_a_check_nobody_can_answer_stays_with_openfisca_amount(catalogue):
+    mother = {**SINGLE_TENANT, "children_count": 1, "children_ages": [5], "children_disabled": 0}
+    asf = evaluate(mother, catalogue, {"asf": {"eligible": True, "monthly": 200.78}}).by_id["asf"]
+    assert asf.status == "unknown" and asf.to_check
+    assert "pension alimentaire" in asf.reasons[0]
+    assert asf.reasons[-1] == f"Selon le calcul officiel (OpenFisca), si c'est le cas : environ 201{NB}€ par mois."
+    # AAH at 50-79 %: the MDPH's recognition of a lasting difficulty to work is checked by a person.
+    disabled = {**SINGLE_TENANT, "disability": "rate_50_79", "income_salary": 300}
+    aah = evaluate(disabled, catalogue, {"aah": {"eligible": True, "monthly": 700}}).by_id["aah"]
+    assert aah.status == "unknown" and aah.to_check and aah.estimate.value == 700
+    aah_80 = evaluate({**disabled, "disability": "rate_80_plus"}, catalogue,
+                      {"aah": {"eligible": True, "monthly": 700}}).by_id["aah"]
+    assert aah_80.status == "likely"
+
+
+def test_while_answers_are_missing_the_result_stays_unknown(catalogue):
+    partial = {"age": 45, "commune": "54395"}
+    rsa = evaluate(partial, catalogue, {"rsa": {"eligible": True, "monthly": 500}}).by_id["rsa"]
+    assert rsa.status == "unknown" and rsa.missing
+
+
+def test_local_aids_keep_their_rules_whatever_openfisca_says(catalogue):
+    rules = evaluate(PERSON, catalogue).by_id["stan_gratuite_weekend"].status
+    assert evaluate(PERSON, catalogue, {"stan_gratuite_weekend": {"eligible": False}}).by_id[
+        "stan_gratuite_weekend"].status == rules
+
+
+def test_plural_names_agree():
+    from benefits.explain import seems_possible
+
+    assert seems_possible("les allocations familiales") == "semblent possibles"
+    assert seems_possible("l'AAH") == "semble possible"
+
+
+def test_a_plural_benefit_refused_by_openfisca_agrees(catalogue):
+    family = {**SINGLE_TENANT, "children_count": 2, "children_ages": [4, 8], "children_disabled": 0}
+    af = evaluate(family, catalogue, {"allocations_familiales": {"eligible": False}}).by_id["allocations_familiales"]
+    assert af.reasons == ["Selon le calcul officiel (OpenFisca), les allocations familiales ne sont pas possibles "
+                          "pour l'instant avec vos réponses."]
+    liked = evaluate({**family, "children_count": 1, "children_ages": [4]}, catalogue,
+                     {"allocations_familiales": {"eligible": True, "monthly": 152.25}}).by_id["allocations_familiales"]
+    assert liked.reasons == [f"Selon le calcul officiel (OpenFisca), les allocations familiales semblent possibles "
+                             f"pour vous : environ 152{NB}€ par mois."]
+
+
+def test_the_one_line_total_with_french_agreements(catalogue):
+    national = {"prime_activite": {"eligible": True, "monthly": 412.3}, "als": {"eligible": True, "monthly": 128}}
+    result = evaluate(PERSON, catalogue, national)
+    count = len(result.likely)
+    assert result.message.startswith(f"{count} aides semblent possibles pour vous, environ 540{NB}€ par mois en tout.")
+    from benefits.engine import _message
+    from benefits.schema import Institution
+
+    contact = Institution(id="x", name="CCAS", website="https://example.org")
+    assert _message(1, 0, contact, 412.3).startswith(f"Une aide semble possible pour vous, environ 412{NB}€ par mois.")
+    assert _message(2, 0, contact, 0).startswith("2 aides semblent possibles pour vous.")
+
+
+# --- catalogue schema: computed_by ----------------------------------------------------------------
+
+
+def test_the_national_entries_openfisca_computes_are_marked(catalogue):
+    computed = {b.id for b in catalogue.benefits if b.entry.computed_by == "openfisca"}
+    assert {"aah", "aspa", "asi", "rsa", "prime_activite", "apl", "als", "alf", "allocations_familiales",
+            "asf", "ars", "css_gratuite", "css_participative", "bourse_college", "bourse_lycee"} <= computed
+    assert all(catalogue.by_id[b].entry.openfisca_variable for b in computed)
+    assert all(catalogue.by_id[b].entry.territory.scope == "national" for b in computed)
+
+
+def _copy_fixtures(tmp_path: Path) -> Path:
+    directory = tmp_path / "catalogue"
+    shutil.copytree(FIXTURES, directory)
+    return directory
+
+
+def test_a_computed_entry_without_variable_is_reported_with_file_and_field(tmp_path):
+    directory = _copy_fixtures(tmp_path)
+    path = directory / "f_aspa.yml"
+    data = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**data, "computed_by": "openfisca"}, allow_unicode=True))
+    clear_cache()
+    try:
+        with pytest.raises(CatalogueError) as error:
+            load_catalogue(directory)
+    finally:
+        clear_cache()
+    assert any("f_aspa.yml" in p and "openfisca_variable" in p for p in error.value.problems)
+
+
+def test_an_unknown_parameter_is_reported_with_file_and_field(tmp_path):
+    directory = _copy_fixtures(tmp_path)
+    path = directory / "f_aspa.yml"
+    text = path.read_text().replace("alone: [1043.59]", "alone: [{parameter: aspa.plafond_inconnu}]")
+    path.write_text(text)
+    clear_cache()
+    try:
+        with pytest.raises(CatalogueError) as error:
+            load_catalogue(directory)
+    finally:
+        clear_cache()
+    problems = error.value.problems
+    assert any("f_aspa.yml: conditions[1].income_monthly.max.alone[0]: unknown parameter 'aspa.plafond_inconnu'"
+               in p for p in problems), problems
+
+
+# --- dated parameters ---------------------------------------------------------------------------
+
+
+def test_every_parameter_has_a_reference_a_unit_and_a_value_today():
+    parameters, problems = load_parameters()
+    assert not problems
+    assert len(parameters) >= 10
+    today = date.today()
+    for name, parameter in parameters.items():
+        assert parameter.metadata.reference, name
+        assert parameter.metadata.unit, name
+        assert parameter.at(today) is not None, f"{name} has no value on {today}"
+
+
+def test_parameters_are_read_by_the_rules(catalogue):
+    parameters, _ = load_parameters()
+    css = parameters["css.plafond_gratuite_avec_forfait_logement"].at(date.today())
+    leaves = [leaf for leaf in catalogue.by_id["css_gratuite"].rule.leaves() if leaf.field == "income_monthly"]
+    assert any(leaf.tests.get("max") == css for leaf in leaves)
+    assert catalogue.by_id["pass_jeunes_54"].entry.amount.value == parameters[
+        "meurthe_et_moselle.pass_jeunes_54_montant"].at(date.today())
+
+
+def test_a_figure_shared_by_several_entries_lives_in_one_parameter_file():
+    # The ceilings once copied into several entries are now only in benefits/parameters/.
+    catalogue_dir = Path(__file__).parent.parent / "benefits" / "catalogue"
+    texts = {p.name: p.read_text() for p in catalogue_dir.glob("*.yml")}
+    for figure in ("783.38", "1084.88", "573.49", "1011.69"):
+        assert not [name for name, text in texts.items() if figure in text], figure
+    assert (PARAMETERS_DIR / "css" / "plafond_gratuite_avec_forfait_logement.yml").is_file()
+
+
+def test_a_parameter_without_reference_is_refused(tmp_path):
+    (tmp_path / "x.yml").write_text("description: Un plafond.\nmetadata: {unit: currency-EUR}\n"
+                                    "values: {2025-01-01: {value: 12}}\n")
+    _parameters, problems = load_parameters(tmp_path)
+    assert problems == ["benefits/parameters/x.yml: metadata.reference: Field required"]
+
+
+def test_parameter_values_by_date():
+    entry = BenefitEntry  # the schema imports cleanly with the new fields
+    assert "computed_by" in entry.model_fields
+    parameters, _ = load_parameters()
+    rsa = parameters["rsa.plafond_avec_forfait_logement"]
+    assert rsa.at(date(2020, 1, 1)) is None
+    assert rsa.at(date(2026, 4, 1))["alone"][0] == 573.49
