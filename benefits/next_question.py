@@ -9,7 +9,9 @@ anyway (`needs_check`) weighs less: the best answer can only make it "to check";
 (asylum, no residence permit) weighs very little. The question with the most points is asked; on
 a tie, the one written first in questions.yml. A question is only candidate when its
 `asked_when` holds; when `asked_when` is itself unknown (rent before housing), the points go to
-the questions it needs.
+the questions it needs. A benefit still possible whose amount needs an answer its verdict does not
+(`amount.needs`: the rent of a housing aid) gives that question half its weight. A personal
+question (`delicate`: income, health) waits a little at equal stakes.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benefits.catalogue_loader import load_questions
+from benefits.catalogue_loader import load_catalogue, load_questions
 
 UNKNOWN = "unknown"
 
@@ -44,11 +44,27 @@ def profile_summary(profile: dict[str, Any], commune_name: str | None = None) ->
         family.append(text)
     if family:
         lines.append(", ".join(family))
-    if known("income_monthly"):
-        income = f"Revenus du foyer : {_money(profile['income_monthly'])} par mois"
+    if known("children_disabled") and int(profile["children_disabled"]) > 0:
+        lines.append(f"Enfant(s) avec un handicap reconnu : {int(profile['children_disabled'])}")
+    # The household's income: the total given, or the sum of the amounts by type (both adults).
+    income_total = load_catalogue().facts.build(profile).get("income_monthly")
+    if income_total is not None:
+        income = f"Revenus du foyer : {_money(income_total)} par mois"
         if known("income_kinds"):
             income += f" ({_label('income_kinds', profile['income_kinds'])})"
         lines.append(income)
+    if profile.get("household") == "couple":
+        partner = []
+        if known("partner_age"):
+            partner.append(f"{profile['partner_age']} ans")
+        if known("partner_work"):
+            partner.append(_label("partner_work", profile["partner_work"]))
+        if known("partner_income_kinds"):
+            partner.append(f"revenus : {_label('partner_income_kinds', profile['partner_income_kinds'])}")
+        if known("partner_disability") and profile["partner_disability"] != "none":
+            partner.append(f"handicap : {_label('partner_disability', profile['partner_disability'])}")
+        if partner:
+            lines.append("Conjoint(e) : " + ", ".join(partner))
     if known("housing"):
         housing = f"Logement : {_label('housing', profile['housing'])}"
         if known("rent"):

@@ -360,3 +360,40 @@ def test_parameter_values_by_date():
     rsa = parameters["rsa.plafond_avec_forfait_logement"]
     assert rsa.at(date(2020, 1, 1)) is None
     assert rsa.at(date(2026, 4, 1))["alone"][0] == 573.49
+
+
+# --- the summary for the team, and the domain check --------------------------------------------
+
+
+def test_summary_for_the_team_shows_the_derived_income_and_the_partner():
+    from benefits.profile_summary import profile_summary
+
+    lines = profile_summary({"age": 50, "household": "couple", "children_count": 0, "income_kinds": ["salary"],
+                             "income_salary": 1300, "partner_income_kinds": ["pension"],
+                             "partner_income_pension": 500, "partner_age": 67, "partner_disability": "none"})
+    assert f"Revenus du foyer : 1{' '}800 € par mois (Salaire)" in lines
+    assert "Conjoint(e) : 67 ans, revenus : Retraite" in lines
+
+
+def test_sync_domain_finds_what_the_domain_lacks():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sync_domain", Path(__file__).parent.parent / "scripts" / "sync_domain.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    domain = yaml.safe_load(module.DOMAIN.read_text())
+    ids = [q.id for q in load_catalogue().questions]
+    assert not any(module.differences(domain, ids).values())
+    del domain["slots"]["partner_age"]
+    domain["actions"].remove("action_ask_children_school")
+    found = module.differences(domain, ids)
+    assert found["missing slots"] == ["partner_age"]
+    assert found["missing ask actions"] == ["action_ask_children_school"]
+    # --write adds the lines without touching the rest of the file.
+    text = module.DOMAIN.read_text()
+    stripped = text.replace("  partner_age: {type: any, influence_conversation: false, mappings: [{type: custom}]}\n", "")
+    stripped = stripped.replace("  - action_ask_children_school\n", "")
+    rewritten = module._write(stripped, ids, module.differences(yaml.safe_load(stripped), ids))
+    assert not any(module.differences(yaml.safe_load(rewritten), ids).values())
+    assert "# Conversation state kept by the actions." in rewritten
