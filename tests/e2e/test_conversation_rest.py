@@ -14,6 +14,7 @@ PERSONA_TYPED = {
     "children_ages": "jsp",
     "income_monthly": "720 euros par mois",
     "income_kinds": "ma retraite",
+    "income_pension": "720 euros par mois",
     "housing": "locataire",
     "rent": "450 balles",
     "work": "retraitée",

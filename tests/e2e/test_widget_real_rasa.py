@@ -15,7 +15,8 @@ from core.settings import PROJECT_ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "widget-real"
 TYPED = {"age": "68", "household": None, "children_count": None, "children_ages": "jsp",
-         "income_monthly": "sept cent vingt euros", "income_kinds": "ma retraite", "housing": None,
+         "income_monthly": "sept cent vingt euros", "income_kinds": "ma retraite",
+         "income_pension": "sept cent vingt euros", "housing": None,
          "rent": "450", "work": "retraitee", "disability": None, "commune": "nancy", "pregnant": "non",
          "current_benefits": "aucune", "scholarship": "non", "widowed": "non", "needs_daily_help": "non",
          "health_cover": "une mutuelle"}
