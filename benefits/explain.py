@@ -453,8 +453,10 @@ def find_benefit(catalogue: Catalogue, query: str, cutoff: float = 80) -> Benefi
     return found
 
 
-def explain_why_not(profile: Mapping[str, Any], benefit: str, catalogue: Catalogue | None = None) -> str:
-    """Answer "pourquoi pas <aide> ?" in plain French, whatever the benefit's status."""
+def explain_why_not(profile: Mapping[str, Any], benefit: str, catalogue: Catalogue | None = None,
+                    national: Mapping[str, Any] | None = None) -> str:
+    """Answer "pourquoi pas <aide> ?" in plain French, whatever the benefit's status (with
+    OpenFisca's verdicts when `national` is given, see engine.evaluate)."""
     from benefits.engine import evaluate_one, human_contacts  # engine imports this module
 
     catalogue = catalogue or load_catalogue()
@@ -464,7 +466,7 @@ def explain_why_not(profile: Mapping[str, Any], benefit: str, catalogue: Catalog
     if found is None:
         return (f"Je ne trouve pas l'aide « {benefit.strip()} ». Pouvez-vous l'écrire autrement ? "
                 f"Vous pouvez aussi poser la question à : {contact_text}.")
-    result = evaluate_one(found, profile, catalogue)
+    result = evaluate_one(found, profile, catalogue, national)
     label = benefit_label(found)
     if result.status == "likely":
         return "Bonne nouvelle ! " + " ".join(result.reasons)

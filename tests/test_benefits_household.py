@@ -193,6 +193,13 @@ def test_openfisca_turns_a_rule_likely_into_not_now_and_a_not_now_into_likely(ca
     assert statuses(PERSON, catalogue, national)["rsa"] == "likely"
 
 
+def test_why_not_answers_with_openfisca_verdict(catalogue):
+    from benefits import explain_why_not
+
+    text = explain_why_not(PERSON, "RSA", catalogue, {"rsa": {"eligible": True, "monthly": 96.4}})
+    assert text.startswith("Bonne nouvelle !") and f"environ 96{NB}€ par mois" in text
+
+
 def test_openfisca_amount_when_rules_agree(catalogue):
     national = {"prime_activite": {"eligible": True, "monthly": 412.3}}
     prime = evaluate(PERSON, catalogue, national).by_id["prime_activite"]
