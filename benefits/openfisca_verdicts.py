@@ -38,8 +38,8 @@ class Verdict:
     """What the calculator says of one benefit (monthly euros; 0 when not eligible)."""
 
     eligible: bool
-    monthly: float = 0.0
-    yearly: float | None = None     # for benefits paid once a year (ARS), when given
+    monthly: float = 0.0            # for a benefit paid once a year (ARS, bourses): yearly / 12
+    yearly: float | None = None     # optional, for those benefits: the amount of the year
 
     @classmethod
     def read(cls, value: Any) -> Verdict | None:
@@ -79,8 +79,10 @@ def amount_estimate(benefit: Benefit, verdict: Verdict) -> Estimate | None:
     if not verdict.eligible:
         return None
     kind = benefit.entry.amount.kind
-    if kind in ("one_off", "yearly") and verdict.yearly:
-        return Estimate(round(verdict.yearly, 2), kind, exact=True)
+    if kind in ("one_off", "yearly"):
+        # Paid once a year (ARS, bourses): `yearly` when given, else the monthly average x 12.
+        yearly = verdict.yearly if verdict.yearly else verdict.monthly * 12
+        return Estimate(round(yearly, 2), kind, exact=True) if yearly > 0 else None
     if verdict.monthly > 0:
         return Estimate(round(verdict.monthly, 2), "monthly", exact=True)
     return None

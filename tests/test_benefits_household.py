@@ -243,6 +243,22 @@ def test_local_aids_keep_their_rules_whatever_openfisca_says(catalogue):
         "stan_gratuite_weekend"].status == rules
 
 
+def test_a_benefit_paid_once_a_year_is_shown_for_the_year(catalogue):
+    family = {**SINGLE_TENANT, "income_salary": 900, "children_count": 1, "children_ages": [8],
+              "children_disabled": 0}
+    ars = evaluate(family, catalogue, {"ars": {"eligible": True, "monthly": 35.57}}).by_id["ars"]
+    assert ars.estimate.period == "one_off" and ars.estimate.value == 426.84
+    assert ars.reasons[-1].endswith(f"environ 427{NB}€ en une fois.")
+    given = evaluate(family, catalogue, {"ars": {"eligible": True, "monthly": 0, "yearly": 426.86}}).by_id["ars"]
+    assert given.estimate.value == 426.86
+    # Not a monthly amount: left out of the total per month.
+    from benefits.engine import monthly_total
+
+    with_ars = evaluate(family, catalogue, {"ars": {"eligible": True, "monthly": 35.57}})
+    without = evaluate(family, catalogue, {"ars": {"eligible": False}})
+    assert monthly_total(with_ars.results) == monthly_total(without.results)
+
+
 def test_plural_names_agree():
     from benefits.explain import seems_possible
 
