@@ -51,26 +51,38 @@ def benefit_weight(benefit: Benefit, facts: Mapping[str, Any]) -> float:
 
 
 def _askable(catalogue: Catalogue, wanted: set[str], facts: Mapping[str, Any], answered: set[str],
-             depth: int = 0) -> set[str]:
-    """The questions to ask now so as to learn the `wanted` ones (resolving `asked_when`)."""
+             depth: int = 0, memo: dict[tuple[str, int], frozenset[str]] | None = None) -> set[str]:
+    """The questions to ask now so as to learn the `wanted` ones (resolving `asked_when`).
+    `memo` keeps each question's answer for one profile (the income's many sources recur)."""
     result: set[str] = set()
     for question_id in wanted:
-        if question_id in answered:
+        if memo is not None and (question_id, depth) in memo:
+            result |= memo[question_id, depth]
             continue
-        question = catalogue.questions_by_id.get(question_id)
-        if question is None:
-            continue
-        if question.asked_when is None:
-            result.add(question_id)
-            continue
-        holds = question.asked_when.eval(facts)
-        if holds is True:
-            result.add(question_id)
-        elif holds is None and depth < 3:
-            needed: set[str] = set()
-            question.asked_when.missing(facts, answered, needed)
-            result |= _askable(catalogue, needed, facts, answered, depth + 1)
+        found = _askable_one(catalogue, question_id, facts, answered, depth, memo)
+        if memo is not None:
+            memo[question_id, depth] = found
+        result |= found
     return result
+
+
+def _askable_one(catalogue: Catalogue, question_id: str, facts: Mapping[str, Any], answered: set[str],
+                 depth: int, memo: dict[tuple[str, int], frozenset[str]] | None) -> frozenset[str]:
+    if question_id in answered:
+        return frozenset()
+    question = catalogue.questions_by_id.get(question_id)
+    if question is None:
+        return frozenset()
+    if question.asked_when is None:
+        return frozenset((question_id,))
+    holds = question.asked_when.eval(facts)
+    if holds is True:
+        return frozenset((question_id,))
+    if holds is None and depth < 3:
+        needed: set[str] = set()
+        question.asked_when.missing(facts, answered, needed)
+        return frozenset(_askable(catalogue, needed, facts, answered, depth + 1, memo))
+    return frozenset()
 
 
 def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = None) -> dict[str, float]:
@@ -80,11 +92,12 @@ def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = No
     answered = catalogue.facts.answered(profile)
     scores: dict[str, float] = {}
     cache: dict[frozenset[str], set[str]] = {}
+    memo: dict[tuple[str, int], frozenset[str]] = {}
     for benefit in catalogue.benefits:
         status = benefit.rule.eval(facts)
         if status is not False and benefit.entry.amount.needs:
             # The verdict may be settled, the amount still needs an answer (the rent).
-            needed = _askable(catalogue, set(benefit.entry.amount.needs), facts, answered)
+            needed = _askable(catalogue, set(benefit.entry.amount.needs), facts, answered, memo=memo)
             for question_id in needed:
                 scores[question_id] = scores.get(question_id, 0.0) + \
                     AMOUNT_FACTOR * benefit_weight(benefit, facts) / len(needed)
@@ -96,7 +109,7 @@ def question_scores(profile: Mapping[str, Any], catalogue: Catalogue | None = No
             continue  # only "je ne sais pas" answers stand in the way: nothing to ask
         key = frozenset(wanted)
         if key not in cache:
-            cache[key] = _askable(catalogue, wanted, facts, answered)
+            cache[key] = _askable(catalogue, wanted, facts, answered, memo=memo)
         askable = cache[key]
         if not askable:
             continue

@@ -92,6 +92,11 @@ PERSONAS: dict[str, dict] = {
     "dependent_widow_85_nancy": persona(
         age=85, household="alone", children_count=0, income_kinds=["pension"], income_pension=1250,
         housing="tenant", rent=600, work="retired", commune="54395", widowed=True, needs_daily_help=True),
+    "couple_partner_disabled_80_toul": persona(
+        age=47, household="couple", children_count=0, income_kinds=["salary"], income_salary=1450,
+        housing="social_tenant", rent=480, work="employed", commune="54528", partner_age=49,
+        partner_work="unable", partner_disability="rate_80_plus", partner_income_kinds=["benefits"],
+        current_benefits=["aah"]),
 }
 
 # persona -> {benefit: expected status}
@@ -300,6 +305,21 @@ EXPECTED: dict[str, dict[str, str]] = {
         "aspa": N, "cheque_energie": N,
         # APA en établissement: she lives at home: to check, never likely.
         "apa_etablissement": U,
+    },
+    "couple_partner_disabled_80_toul": {
+        # AAH for the partner: 80 %; since 2023-10 the spouse's income no longer counts (F12242).
+        "aah": L,
+        # CMI invalidité for the partner: 80 % (F34049).
+        "cmi": L,
+        # MVA: the partner has the AAH at 80 %, a social dwelling with a housing aid, no earned
+        # income of their own (F12903).
+        "mva": L,
+        # Prime d'activité: a salary of 1 450 € in a couple (F2882).
+        "prime_activite": L,
+        # Nobody is 65 or has an invalidity pension: no ASPA, no ASI.
+        "aspa": N, "asi": N,
+        # RSA: 1 450 € of salary is above the couple's RSA (N19775).
+        "rsa": N,
     },
 }
 
