@@ -27,8 +27,20 @@ def level_of_age(age: int) -> str | None:
 
 
 def school_levels(ages: Sequence[int], given: Sequence[str | None] | None = None) -> list[str | None]:
-    """One level per child, aligned with `ages`: the given level when there is one, else the age's."""
+    """One level per child, aligned with `ages`: the given level when there is one, else the age's.
+
+    A shorter list (the classes of the children whose age leaves a doubt only, as the question
+    invites, read without the ages) goes to those children, in order."""
     given = list(given or [])
+    if given and len(given) != len(ages):
+        doubtful = [i for i, age in enumerate(ages) if level_of_age(age) is None]
+        if len(given) != len(doubtful):
+            given = []
+        else:
+            aligned: list[str | None] = [None] * len(ages)
+            for index, level in zip(doubtful, given, strict=True):
+                aligned[index] = level
+            given = aligned
     levels: list[str | None] = []
     for index, age in enumerate(ages):
         level = given[index] if index < len(given) else None

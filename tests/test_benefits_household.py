@@ -118,6 +118,9 @@ def test_school_levels_from_ages():
     assert school_levels([2, 4, 8, 11, 13, 15, 17, 19, 22]) == [
         "none", "maternelle", "primaire", None, "college", None, "lycee", None, "superieur"]
     assert school_levels([11, 8], ["college", "unknown"]) == ["college", "primaire"]
+    # Only the classes of the children whose age leaves a doubt, in order (read without the ages).
+    assert school_levels([7, 11, 15], ["college", "lycee"]) == ["primaire", "college", "lycee"]
+    assert school_levels([7, 11], ["college", "lycee", "none"]) == ["primaire", None]
 
 
 # --- the household's income, derived from the amounts by type --------------------------------
