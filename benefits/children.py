@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 SCHOOL_LEVELS = ("none", "maternelle", "primaire", "college", "lycee", "superieur")
+# How a level reads in a reason: "vos enfants sont au collège et en primaire".
+SCHOOL_PHRASES = {"none": "pas à l'école", "maternelle": "en maternelle", "primaire": "en primaire",
+                  "college": "au collège", "lycee": "au lycée", "superieur": "dans l'enseignement supérieur"}
 
 # Age during the school year -> level; None where two levels are common (a child of 11 may be in
 # CM2 or in 6e, 15 in 3e or seconde, 18-19 in terminale or after the baccalauréat).

@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 
 from benefits import communes as _communes
 from benefits.catalogue_loader import Benefit, Catalogue, CompiledQuestion, load_catalogue
+from benefits.children import SCHOOL_PHRASES
 from benefits.rules import (
     DERIVED_FACTS,
     INCOME_SOURCES,
@@ -86,6 +87,8 @@ def format_value(question: CompiledQuestion | None, value: Any) -> str:
         return join_fr([_number(a) for a in value])
     if q.type == "commune":
         return _communes.commune_name(value)
+    if q.type == "school_levels":
+        return join_fr(list(dict.fromkeys(SCHOOL_PHRASES.get(str(v), str(v)) for v in value)))
     if q.type in ("choice", "yes_no"):
         button = q.button_for(value)
         return (button.fact or button.phrase or button.title) if button else str(value)
@@ -158,6 +161,8 @@ class _Template(dict):
 def _questions_of(field: str) -> tuple[str, ...]:
     if field in ("income_monthly", "income_yearly"):
         return ("income_monthly",)  # "les revenus de votre foyer sont de ...", given or summed
+    if field == "children_school":
+        return ("children_school",)  # "vos enfants sont au collège", given or read from the ages
     return DERIVED_FACTS[field][1] if field in DERIVED_FACTS else (field,)
 
 
@@ -221,6 +226,8 @@ def _choices_phrase(catalogue: Catalogue, field: str, values: list[Any], last: s
         return join_fr([_communes.epci_name(v) for v in values], last)
     if field == "departement":
         return join_fr(["Meurthe-et-Moselle" if v == "54" else v for v in values], last)
+    if field == "children_school":
+        return join_fr([SCHOOL_PHRASES.get(str(v), str(v)) for v in values], last)
     question = catalogue.questions_by_id.get(field)
     phrases = []
     for value in values:

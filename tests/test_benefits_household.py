@@ -108,7 +108,10 @@ def test_school_level_read_from_the_age_asked_only_when_it_leaves_a_doubt(catalo
     doubtful = {**low_income, "children_ages": [11, 8], "children_school": ["primaire", "primaire"]}
     assert "children_school" in conversation(doubtful, catalogue)[0]
     assert statuses(doubtful, catalogue)["bourse_college"] == "not_now"
-    assert statuses({**doubtful, "children_school": ["college", "primaire"]}, catalogue)["bourse_college"] == "likely"
+    in_college = {**doubtful, "children_school": ["college", "primaire"]}
+    assert statuses(in_college, catalogue)["bourse_college"] == "likely"
+    reasons = evaluate(in_college, catalogue).by_id["bourse_college"].reasons
+    assert "vos enfants sont au collège et en primaire" in reasons[0]
     # Too much income for any bourse: the class is not worth a question.
     rich = {**doubtful, "income_salary": 6000}
     assert "children_school" not in conversation(rich, catalogue)[0]
