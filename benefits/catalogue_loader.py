@@ -350,9 +350,10 @@ def _load_catalogue_cached(catalogue_dir: str, institutions_dir: str, questions_
         benefits.append(benefit)
     if problems:
         raise CatalogueError(problems)
+    deduction = parameters.get("impot.abattement_frais_professionnels")
     builder = FactBuilder([
         QuestionRule(c.id, c.question.type, c.asked_when, c.question.skipped_value) for c in compiled_questions
-    ])
+    ], deduction=float(deduction.at(date.today()) or 0.1) if deduction else 0.1)
     return Catalogue(
         benefits=tuple(benefits),
         questions=tuple(compiled_questions),

@@ -88,7 +88,7 @@ def by_household(benefit: BenefitLike, facts: Mapping[str, Any]) -> Estimate | N
 def income_ceiling(benefit: BenefitLike, facts: Mapping[str, Any]) -> tuple[float, str] | None:
     """The income ceiling of the benefit for this household, and its period (monthly/yearly)."""
     for leaf in benefit.rule.leaves():
-        if not isinstance(leaf, Leaf) or leaf.field not in ("income_monthly", "income_yearly"):
+        if not isinstance(leaf, Leaf) or leaf.field not in ("income_monthly", "income_yearly", "income_taxable_yearly"):
             continue
         bound = leaf.tests.get("max")
         if bound is None:

@@ -33,6 +33,11 @@ NBSP = "\u00a0"
 
 # Sentences for derived facts (they have no question of their own).
 DERIVED_WHY_NOT = {
+    "income_taxable_yearly": {
+        "max": "Les revenus de votre foyer ({value} par an, une fois déduits les 10 % de frais comme sur "
+               "l'avis d'imposition) dépassent le plafond de cette aide ({max} par an).",
+        "min": "Cette aide demande des revenus d'au moins {min} par an.",
+    },
     "income_yearly": {
         "max": "Les revenus de votre foyer ({value} par an) dépassent le plafond de cette aide ({max} par an).",
         "min": "Cette aide demande des revenus d'au moins {min} par an.",
@@ -159,7 +164,7 @@ class _Template(dict):
 
 
 def _questions_of(field: str) -> tuple[str, ...]:
-    if field in ("income_monthly", "income_yearly"):
+    if field in ("income_monthly", "income_yearly", "income_taxable_yearly"):
         return ("income_monthly",)  # "les revenus de votre foyer sont de ...", given or summed
     if field == "children_school":
         return ("children_school",)  # "vos enfants sont au collège", given or read from the ages
@@ -244,7 +249,8 @@ def _bound_text(catalogue: Catalogue, field: str, bound: Any, facts: Mapping[str
         else:
             return "le plafond"
     question = catalogue.questions_by_id.get(field)
-    is_money = field == "income_yearly" or (question is not None and question.question.type == "amount")
+    is_money = field in ("income_yearly", "income_taxable_yearly") or (
+        question is not None and question.question.type == "amount")
     return money(float(bound)) if is_money else _number(bound)
 
 
@@ -299,7 +305,8 @@ def _leaf_why_not(catalogue: Catalogue, leaf: Leaf, facts: Mapping[str, Any], ne
         low, high = _number(arg[0]), _number(arg[1])
     values = {
         "value": format_value(question, value) if question and value is not None
-        else (money(value) if leaf.field == "income_yearly" and value is not None else str(value)),
+        else (money(value) if leaf.field in ("income_yearly", "income_taxable_yearly") and value is not None
+              else str(value)),
         "min": _bound_text(catalogue, leaf.field, leaf.tests["min"], facts) if "min" in leaf.tests else "",
         "max": _bound_text(catalogue, leaf.field, leaf.tests["max"], facts) if "max" in leaf.tests else "",
         "low": low,

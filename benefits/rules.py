@@ -54,6 +54,9 @@ DERIVED_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     # type when they are known, else the total the person gave.
     "income_monthly": (NUMBER, INCOME_SOURCES),
     "income_yearly": (NUMBER, INCOME_SOURCES),
+    # The same, as the tax office and the CAF count it (revenu fiscal de référence, revenu net
+    # catégoriel): 12 months less the 10 % deduction (parameter impot.abattement_frais_professionnels).
+    "income_taxable_yearly": (NUMBER, INCOME_SOURCES),
     # How many amounts by type were answered "je ne sais pas" (then the total is asked instead).
     "income_parts_unknown": (NUMBER, INCOME_SOURCES[:-1]),
     # Each child's school level: given, else read from the age when the age leaves no doubt.
@@ -64,7 +67,8 @@ DERIVED_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 # A derived fact settled once one question is answered, even "je ne sais pas": the household's
 # total given directly makes the amounts by type useless to the rules.
-SETTLED_BY = {"income_monthly": "income_monthly", "income_yearly": "income_monthly"}
+SETTLED_BY = {"income_monthly": "income_monthly", "income_yearly": "income_monthly",
+              "income_taxable_yearly": "income_monthly"}
 
 TESTS_BY_KIND = {
     NUMBER: {"min", "max", "equals", "in", "not_in"},
@@ -609,10 +613,12 @@ class QuestionRule:
 
 
 class FactBuilder:
-    """Turns a profile into facts: coerced answers, skipped questions' values, derived facts."""
+    """Turns a profile into facts: coerced answers, skipped questions' values, derived facts.
+    `deduction`: the share of net income the tax office deducts (10 %), for income_taxable_yearly."""
 
-    def __init__(self, questions: list[QuestionRule]):
+    def __init__(self, questions: list[QuestionRule], deduction: float = 0.1):
         self.questions = questions
+        self.deduction = deduction
 
     def answered(self, profile: Mapping[str, Any]) -> set[str]:
         return {key for key, value in profile.items() if value is not None}
@@ -632,6 +638,8 @@ class FactBuilder:
                     if question.asked_when.eval(facts) is False:
                         facts[question.id] = question.skipped_value
         self._derive(facts, profile)
+        if "income_yearly" in facts:
+            facts["income_taxable_yearly"] = round(facts["income_yearly"] * (1 - self.deduction), 2)
         return facts
 
     @staticmethod

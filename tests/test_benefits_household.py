@@ -141,6 +141,17 @@ def test_income_is_the_sum_of_both_adults_amounts_by_type(catalogue):
     assert catalogue.facts.build({"household": "alone", "income_kinds": ["benefits"]})["income_monthly"] == 0
 
 
+def test_ceilings_on_taxable_income_see_the_10_percent_deduction(catalogue):
+    # Bourses, ARS, PAJE... are capped on the revenu fiscal de référence (or the CAF's net
+    # taxable income): 90 % of the net income, not the net income itself.
+    parameters, _ = load_parameters()
+    deduction = parameters["impot.abattement_frais_professionnels"].at(date.today())
+    facts = catalogue.facts.build({"household": "alone", "income_kinds": ["salary"], "income_salary": 2000})
+    assert facts["income_taxable_yearly"] == round(2000 * 12 * (1 - deduction), 2) == 21600
+    ars = [leaf for leaf in catalogue.by_id["ars"].rule.leaves() if leaf.field.startswith("income")]
+    assert [leaf.field for leaf in ars] == ["income_taxable_yearly"]
+
+
 def test_the_total_is_asked_only_when_an_amount_by_type_was_not_known(catalogue):
     persona = {**SINGLE_TENANT, "income_salary": "unknown", "income_monthly": 1100}
     asked, profile = conversation(persona, catalogue)

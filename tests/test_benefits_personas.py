@@ -140,13 +140,14 @@ PERSONAS = [
        income_kinds=["salary"], work="employed"),
      {"allocations_familiales": N}),
 
-    # --- ARS: a child 6–18, ceiling 28 956 €/year for 1 child (22 274 × 1,3, 2026-01-01).
-    # service-public.fr F1878; OpenFisca ars. 2 413 €/month × 12 = 28 956 €.
+    # --- ARS: a child 6–18, ceiling 28 956 €/year for 1 child (22 274 × 1,3, 2026-01-01), on the
+    # CAF's net taxable income (after the 10 % deduction): service-public.fr F1878; OpenFisca ars.
+    # 2 681,11 €/month net × 12 × 0,9 = 28 955,99 € (the old 2 413 € compared net with taxable).
     ("ars_one_child_at_ceiling",
-     p(age=36, children_count=1, children_ages=[8], income_monthly=2413, income_kinds=["salary"], work="employed"),
+     p(age=36, children_count=1, children_ages=[8], income_monthly=2681.11, income_kinds=["salary"], work="employed"),
      {"ars": L}),
     ("ars_one_child_one_euro_above",
-     p(age=36, children_count=1, children_ages=[8], income_monthly=2414, income_kinds=["salary"], work="employed"),
+     p(age=36, children_count=1, children_ages=[8], income_monthly=2682.11, income_kinds=["salary"], work="employed"),
      {"ars": N}),
     ("ars_child_too_young",
      p(age=36, children_count=1, children_ages=[4], income_monthly=1000, income_kinds=["salary"], work="employed"),
@@ -193,15 +194,16 @@ PERSONAS = [
      p(age=62, widowed=False, income_monthly=1200, income_kinds=["pension"], work="retired"),
      {"pension_reversion": N}),
 
-    # --- Aide juridictionnelle: RFR ≤ 19 290 €/year alone for some help (25 %) in 2025;
-    # 19 290 / 12 = 1 607,50 € — service-public.fr F18074; justice.fr. It only serves someone with
-    # a court case, which no question asks: under the ceiling it is "to check" (needs_check),
-    # never "likely"; above it, "not now".
+    # --- Aide juridictionnelle: RFR ≤ 19 290 €/year alone for some help (25 %) in 2025; the RFR
+    # is net income less the 10 % deduction: 19 290 / 0,9 / 12 = 1 786,11 € net a month —
+    # service-public.fr F18074; justice.fr. It only serves someone with a court case, which no
+    # question asks: under the ceiling it is "to check" (needs_check), never "likely"; above it,
+    # "not now".
     ("aide_juridictionnelle_at_ceiling",
-     p(age=45, income_monthly=1607.50, income_kinds=["salary"], work="employed"),
+     p(age=45, income_monthly=1786.11, income_kinds=["salary"], work="employed"),
      {"aide_juridictionnelle": U}),
     ("aide_juridictionnelle_one_euro_above",
-     p(age=45, income_monthly=1608.50, income_kinds=["salary"], work="employed"),
+     p(age=45, income_monthly=1787.11, income_kinds=["salary"], work="employed"),
      {"aide_juridictionnelle": N}),
 
     # --- Mutuelle communale: residents of Nancy only — ici-c-nancy (convention 2025-09-22).
