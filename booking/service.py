@@ -23,6 +23,7 @@ from booking.errors import (
 )
 from booking.references import new_reference, normalize_reference
 from booking.slots import Slot, free_slots, slot_at, to_utc
+from booking.teams import seed_team
 from core.db import session_scope
 from directory.loader import Directory, get_directory
 from directory.schema import Team as DirectoryTeam
@@ -37,42 +38,24 @@ OPEN_STATUSES = ("new", "contacted")
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def team_row_values(team: DirectoryTeam) -> dict:
-    return {
-        "name": team.name,
-        "kind": team.kind,
-        "phone": team.phone,
-        "telegram_chat_id": team.notifications.telegram_chat_id,
-        "notify_email": team.notifications.email,
-        "active": team.active,
-    }
-
-
-def upsert_team(session: Session, team: DirectoryTeam) -> m.Team:
-    """Create or update the Team row from the directory data."""
-    row = session.get(m.Team, team.id)
-    if row is None:
-        row = m.Team(id=team.id, **team_row_values(team))
-        session.add(row)
-    else:
-        for key, value in team_row_values(team).items():
-            setattr(row, key, value)
-    return row
+_TEAM_OFF = "Je ne trouve pas cette équipe. Pouvez-vous choisir à nouveau le lieu du rendez-vous ?"
 
 
 def _directory_team(team_id: str, directory: Directory) -> DirectoryTeam:
     team = directory.team(team_id)
     if team is None or not team.active:
-        raise UnknownTeam("Je ne trouve pas cette équipe. Pouvez-vous choisir à nouveau le lieu du rendez-vous ?")
+        raise UnknownTeam(_TEAM_OFF)
     return team
 
 
-def _ensure_team_row(team: DirectoryTeam, url: str | None) -> None:
-    """The Team row must exist before requests point to it; created on first use if needed."""
+def _ensure_team_row(team: DirectoryTeam, url: str | None, directory: Directory | None = None) -> None:
+    """The Team row must exist before requests point to it; seeded on first use if needed. A team
+    switched off in the database (the truth after seeding) takes no new request."""
     try:
         with session_scope(url) as s:
-            if s.get(m.Team, team.id) is None:
-                upsert_team(s, team)
+            row = seed_team(s, team, directory)
+            if not row.active:
+                raise UnknownTeam(_TEAM_OFF)
     except IntegrityError:
         pass  # created meanwhile by a concurrent booking
 
@@ -187,7 +170,7 @@ def book_slot(
             _alternatives(team, start, url, directory, now),
         )
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
-    _ensure_team_row(team, url)
+    _ensure_team_row(team, url, directory)
 
     def build(reference: str) -> list:
         req = _new_request(
@@ -236,7 +219,7 @@ def book_callback(
     note = " ".join((preferred_time_note or "").split())[:300] or None
     chat_id = str(telegram_chat_id) if telegram_chat_id not in (None, "") else None
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
-    _ensure_team_row(team, url)
+    _ensure_team_row(team, url, directory)
 
     def build(reference: str) -> list:
         return [
