@@ -133,7 +133,8 @@ def late_condition(now: datetime):  # noqa: ANN201
     """Nobody took a new or transferred request within two days, or an appointment is past and its
     outcome still unknown a day later."""
     return or_(
-        and_(AppointmentRequest.status.in_(("new", "transferred")), AppointmentRequest.updated_at < now - LATE_AFTER),
+        and_(AppointmentRequest.status == "new", AppointmentRequest.created_at < now - LATE_AFTER),
+        and_(AppointmentRequest.status == "transferred", AppointmentRequest.updated_at < now - LATE_AFTER),
         and_(AppointmentRequest.status == "contacted", AppointmentRequest.slot_start.is_not(None),
              AppointmentRequest.slot_start < now - timedelta(days=1)),
     )
