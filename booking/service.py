@@ -256,9 +256,10 @@ def book_callback(
     directory = directory or get_directory()
     team = _directory_team(team_id, directory)
     name = clean_first_name(first_name)
-    phone = _contact(contact_phone, contact_channel, None, phone_required=True)
-    note = " ".join((preferred_time_note or "").split())[:300] or None
     chat_id = str(telegram_chat_id) if telegram_chat_id not in (None, "") else None
+    # A phone number is needed to call back, except for a resident the team answers through Telegram.
+    phone = _contact(contact_phone, contact_channel, chat_id, phone_required=not (chat_id and kind == "other_time"))
+    note = " ".join((preferred_time_note or "").split())[:300] or None
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
     optional = _extra_values(bool(consent_summary), extra)
     first_contact = extra.get("first_contact_at")

@@ -41,6 +41,7 @@ class FollowUp(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)  # in buttons and e-mail links
+    batch: Mapped[str] = mapped_column(String(32), index=True)  # the 6- and 30-day messages of one consent
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("appointment_requests.id", ondelete="SET NULL"), nullable=True)
     step: Mapped[int] = mapped_column(Integer)  # one of STEPS

@@ -30,6 +30,7 @@ def upgrade() -> None:
     op.create_table('followups',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('batch', sa.String(length=32), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=True),
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -55,6 +56,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('followups', schema=None) as batch_op:
         batch_op.create_index('ix_followups_due', ['sent_at', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_followups_batch'), ['batch'], unique=False)
 
     op.create_table('request_transfers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -140,6 +142,7 @@ def downgrade() -> None:
 
     op.drop_table('request_transfers')
     with op.batch_alter_table('followups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_followups_batch'))
         batch_op.drop_index('ix_followups_due')
 
     op.drop_table('followups')
