@@ -21,6 +21,7 @@ from booking.models import AppointmentRequest
 from core.db import get_engine, session_scope
 from core.settings import get_settings
 from stats.models import StatCount
+from stats.outcomes import Derived
 from stats.record import record, record_results, week_of
 from stats.report import StatsFilters, build_report, csv_rows, publish
 
@@ -202,7 +203,8 @@ def test_every_figure_of_the_report_matches_the_seeded_conversations(seeded):
     for table in report.tables:
         for row in [*table.rows, *([table.total] if table.total else [])]:
             for figure in row.cells.values():
-                if figure is not None:
+                # A median or a rate (stats/outcomes.py) is not a count: its rule is tested there.
+                if figure is not None and not isinstance(figure, Derived):
                     assert figure.text == expected_text(figure.exact)
 
 
