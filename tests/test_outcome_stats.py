@@ -10,6 +10,7 @@ from booking_support import NOW, db_url  # noqa: F401  (db_url is a fixture)
 from staff_fixtures import PASSWORD_ADMIN, logged_in_client, make_app, prepare_database
 
 from booking import service, workflow
+from booking.cli import sync_teams
 from booking.models import AppointmentRequest, StaffUser, Team
 from core.db import session_scope
 from core.settings import get_settings
@@ -30,6 +31,7 @@ def _staff(db, team_id: str) -> StaffUser:  # noqa: ANN001
 def seed(url: str) -> None:
     """Seven residents: six go to a CCAS, five of them get the prime d'activité opened after
     10, 12, 14, 20 and 30 days; eight follow-ups sent, six answered."""
+    sync_teams(url)
     with session_scope(url) as db:
         db.add(Team(id="ccas-toul", name="CCAS de Toul", kind="ccas", origin="staff"))
     days = [10, 12, 14, 20, 30]
