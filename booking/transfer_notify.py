@@ -73,6 +73,7 @@ def _send_team(settings: Settings, team, subject: str, text: str) -> tuple[int, 
 def deliver_transfers(*, url: str | None = None, settings: Settings | None = None, limit: int = 50) -> tuple[int, int]:
     """Send the transfer messages still due. Returns (messages delivered, failures)."""
     settings = settings or get_settings()
+    url = url or settings.database_url
     delivered = failed = 0
     with session_scope(url) as s:
         due = s.scalars(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
+from core.settings import get_settings
 from followup import messages, service
 
 router = APIRouter(include_in_schema=False)
@@ -18,6 +19,10 @@ _env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).resolve(
                           autoescape=True)
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
+
+
+def _url() -> str:
+    return get_settings().database_url  # explicit: the engine cache is keyed by URL
 
 
 def _page(status: int = 200, **ctx) -> HTMLResponse:
@@ -31,7 +36,7 @@ def _page(status: int = 200, **ctx) -> HTMLResponse:
 
 @router.get("/suivi/{token}")
 async def followup_page(token: str) -> HTMLResponse:
-    row = await run_in_threadpool(service.find, token)
+    row = await run_in_threadpool(service.find, token, url=_url())
     if row is None:
         return _page(404, message="Ce lien de suivi n'est plus valable. Merci quand même !")
     if row.answered_at is not None:
@@ -44,9 +49,10 @@ async def followup_page(token: str) -> HTMLResponse:
 async def followup_answer(token: str, answer: Annotated[str, Form()] = "",
                           reason: Annotated[str, Form()] = "") -> HTMLResponse:
     try:
-        result = await run_in_threadpool(service.record_answer, token, answer, reason=reason or None)
+        result = await run_in_threadpool(service.record_answer, token, answer, reason=reason or None, url=_url())
     except service.FollowUpError as exc:
-        return _page(400 if service.find(token) else 404, message=str(exc))
+        known = await run_in_threadpool(service.find, token, url=_url())
+        return _page(400 if known else 404, message=str(exc))
     if result.ask_reason:
         return _page(question=messages.reason_question(), choices=messages.reason_buttons(), field="reason",
                      token=token)
