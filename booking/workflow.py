@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from booking import models as m
 from booking.labels import benefit_name
+from booking.slots import format_local
 
 NOTE_MAX = 2000
 REASON_MAX = 300
@@ -159,13 +160,20 @@ def transfer(
     if not note:
         raise WorkflowError("Écrivez une note pour l'équipe qui reçoit la demande : ce qui a été fait, ce qui reste à faire.")
     from_team, from_status = req.team_id, req.status
-    _free_future_slot(db, req, now)  # the receiving team agrees on its own meeting
-    _guarded_update(db, req, from_status, from_team, status="transferred", team_id=target.id, updated_at=now)
+    values = {"status": "transferred", "team_id": target.id, "updated_at": now}
+    freed = ""
+    if req.slot_start is not None and req.slot_start > now:
+        # The receiving team agrees on its own meeting: the first team's slot goes back to others.
+        _free_future_slot(db, req, now)
+        freed = f"\nLe créneau du {format_local(req.slot_start, with_year=True)} est libéré."
+        values.update(slot_start=None, kind="other_time")
+    _guarded_update(db, req, from_status, from_team, **values)
     moved = m.RequestTransfer(request_id=req.id, from_team_id=from_team, to_team_id=target.id, note=note,
                               by_user_id=user.id, at=now, resident_notify_attempts=0, team_notify_attempts=0)
     db.add(moved)
     db.add(m.StatusChange(request_id=req.id, from_status=from_status, to_status="transferred",
-                          note=f"Transmise à {target.name}\n{note}", by_user_id=user.id, team_id=from_team, at=now))
+                          note=f"Transmise à {target.name}\n{note}{freed}", by_user_id=user.id, team_id=from_team,
+                          at=now))
     return moved
 
 

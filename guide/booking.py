@@ -180,6 +180,6 @@ async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_n
         "team": team.name if team else req.team_id,
         "when": format_local(req.slot_start) if req.slot_start else None,
         "link": link,
-        "qr": segno.make(link, error="m").svg_data_uri(scale=5, border=2),
+        "qr": segno.make(link, error="l").svg_data_uri(scale=5, border=2),
         "has_encounter": True,
     })

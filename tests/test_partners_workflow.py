@@ -224,3 +224,19 @@ def test_late_view_counts_requests_nobody_took(alice, world):
         db.get(AppointmentRequest, world.a_script_id).created_at = datetime.now(timezone.utc) - timedelta(hours=1)
     late = listed(alice, "/staff/requests?view=late")
     assert "AV-AAA1" in late and "AV-AAA2" not in late
+
+
+def test_transfer_frees_a_future_slot_for_other_residents(alice, world, monkeypatch):
+    monkeypatch.setattr("staff.router.deliver_transfers_in_background", lambda **kw: None)
+    future = datetime.now(timezone.utc) + timedelta(days=3)
+    with session_scope(world.url) as db:
+        req = db.get(AppointmentRequest, world.a_request_id)
+        req.slot_start = future
+        req.slot_booking.slot_start = future
+    transfer_a1(alice, world)
+    with session_scope(world.url) as db:
+        req = db.get(AppointmentRequest, world.a_request_id)
+        assert req.slot_start is None and req.kind == "other_time" and req.slot_booking is None
+        last = db.scalars(select(StatusChange).where(StatusChange.request_id == req.id)
+                          .order_by(StatusChange.id.desc())).first()
+        assert "est libéré" in last.note
