@@ -140,6 +140,8 @@ def run_due(senders: dict[str, Sender], *, now: datetime | None = None, url: str
                     if send is not None:
                         send(row)
                     report.sent += 1
+                    s.flush()
+                    _forget_contacts_when_done(s, row.batch)
                 except Exception as exc:  # noqa: BLE001 - a channel failure is retried later
                     row.sent_at = None
                     row.attempts += 1
@@ -150,6 +152,15 @@ def run_due(senders: dict[str, Sender], *, now: datetime | None = None, url: str
     finally:
         lease.release(JOB_NAME, holder=holder, url=url)
     return report
+
+
+def _forget_contacts_when_done(s, batch: str) -> None:  # noqa: ANN001
+    """Once nothing is left to send for a consent, its rows keep only the anonymous answer."""
+    left = s.scalar(select(FollowUp.id).where(FollowUp.batch == batch, FollowUp.sent_at.is_(None)).limit(1))
+    if left is None:
+        s.execute(update(FollowUp).where(FollowUp.batch == batch)
+                  .values(telegram_chat_id=None, email=None, first_name=None)
+                  .execution_options(synchronize_session=False))
 
 
 def pending_for_conversation(conversation_id: str, *, now: datetime | None = None,
@@ -210,6 +221,8 @@ def record_answer(token: str, answer: str, *, reason: str | None = None, now: da
                                              FollowUp.id != row.id))
         snapshot = {k: getattr(row, k) for k in ("id", "request_id", "commune", "telegram_chat_id", "first_name",
                                                  "benefits", "created_at", "conversation_id")}
+        s.flush()
+        _forget_contacts_when_done(s, row.batch)
     result = AnswerResult(row, ask_reason=answer == "no" and reason is None)
     if answer == "need_help":
         created, team_name = _help_request(snapshot, url=url, directory=directory or get_directory())

@@ -176,3 +176,30 @@ def test_answer_page_by_e_mail_link(tmp_path, monkeypatch):
     assert client.get("/suivi/nimporte").status_code == 404
     assert client.post(f"/suivi/{row.token}", data={"answer": "<script>"}).status_code == 400
     get_settings.cache_clear()
+
+
+def test_contacts_are_forgotten_once_nothing_is_left_to_send(db_url):  # noqa: F811
+    rows = fu.schedule(channel="email", email="awa@exemple.fr", first_name="Awa", now=NOW, url=db_url)
+    fake = FakeTelegram()
+    fu.run_due({"email": fake}, now=NOW + 6 * DAY + timedelta(minutes=1), url=db_url)
+    with session_scope(db_url) as s:
+        assert s.scalar(select(FollowUp.email).where(FollowUp.token == rows[0].token)) == "awa@exemple.fr"
+    fu.record_answer(rows[0].token, "yes", url=db_url)  # settled: the 30-day message is dropped
+    with session_scope(db_url) as s:
+        left = s.scalars(select(FollowUp)).all()
+        assert [(r.answer, r.email, r.first_name) for r in left] == [("yes", None, None)]
+
+
+def test_erasing_a_conversation_erases_its_follow_ups(tmp_path):
+    from booking_support import sqlite_database  # noqa: PLC0415
+
+    from booking.erasure import erase_conversation  # noqa: PLC0415
+
+    url = sqlite_database(tmp_path)
+    req = service.book_callback(team_id=TEAM, first_name="Awa", contact_phone="0612345678", telegram_chat_id="9",
+                                conversation_id="conv-9", followup_consent=True, url=url)
+    fu.schedule_for_request(req.id, now=NOW, url=url)
+    fu.schedule(channel="web", conversation_id="conv-9", now=NOW, url=url)
+    assert erase_conversation("conv-9", url=url) == 1
+    with session_scope(url) as s:
+        assert s.scalar(select(func.count()).select_from(FollowUp)) == 0
