@@ -4,7 +4,8 @@
   list-teams                       list teams (id, kind, bookable, notification channels)
   create-user EMAIL NAME [--role staff|admin] [--team TEAM_ID] [--password PW]
   reset-password EMAIL [--password PW]
-  notify                           send the notifications still waiting (retry)
+  notify                           send the notifications still waiting (retry), transfers included
+  followups                        send the follow-up messages that are due (once across processes)
   upgrade-db                       alembic upgrade head
 Without --password, the password is asked twice (not echoed).
 """
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("email")
     p.add_argument("--password")
     sub.add_parser("notify", help="envoyer les notifications en attente")
+    sub.add_parser("followups", help="envoyer les messages de suivi prévus")
     sub.add_parser("upgrade-db", help="mettre la base au dernier schéma")
     args = parser.parse_args(argv)
     url = args.database_url
@@ -129,9 +131,20 @@ def main(argv: list[str] | None = None) -> int:
         print("Mot de passe changé.")
     elif args.command == "notify":
         from booking.notify import deliver_pending  # noqa: PLC0415
+        from booking.transfer_notify import deliver_transfers  # noqa: PLC0415
 
         delivered, failed = deliver_pending(url=url)
         print(f"{delivered} notification(s) envoyée(s), {failed} en échec (nouvel essai plus tard).")
+        delivered, failed = deliver_transfers(url=url)
+        print(f"Transmissions : {delivered} message(s) envoyé(s), {failed} en échec.")
+    elif args.command == "followups":
+        from followup.job import run_followups  # noqa: PLC0415
+
+        report = run_followups(url=url)
+        if not report.ran:
+            print("Un autre processus envoie déjà les messages de suivi.")
+        else:
+            print(f"{report.sent} message(s) de suivi envoyé(s), {report.failed} en échec (nouvel essai plus tard).")
     return 0
 
 

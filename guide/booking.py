@@ -27,6 +27,7 @@ from core.db import session_scope
 from core.settings import get_settings
 from directory.loader import get_directory
 from directory.nearest import LocationError, find_teams
+from followup import service as followup_service
 from guide import pages
 from guide.encounter import UNKNOWN
 from guide.summary_links import summary_url
@@ -39,7 +40,8 @@ SLOTS_SHOWN = 6
 NAME_MAX = 120
 NO_ENCOUNTER = "Aucune rencontre n'est en cours, ou elle a expiré. Vous pouvez en commencer une nouvelle."
 GUIDE_PREFERENCES = ("phone", "sms", "visit")
-FORM_FIELDS = ("volunteer", "first_name", "phone", "choice", "preference", "best_times", "consent", "share")
+FORM_FIELDS = ("volunteer", "first_name", "phone", "choice", "preference", "best_times", "consent", "share",
+               "followup", "email")
 
 
 def _choices(commune: str) -> dict[str, Any]:
@@ -116,6 +118,7 @@ def _book(encounter, form: dict[str, str]) -> Any:  # noqa: ANN001, ANN401
         to_check=[r for r in evaluation.unknown if r.to_check] if consent_summary else None,
         contact_preference=form["preference"] or None, best_times=form["best_times"], commune=_commune_of(encounter),
         prescripteur_name=form["volunteer"], consent_recorded=form["consent"] == "1", url=_db_url(),
+        followup_consent=form["followup"] == "1",
     )
     if consent_summary:
         from benefits.profile_summary import profile_summary  # noqa: PLC0415
@@ -134,7 +137,8 @@ def _book(encounter, form: dict[str, str]) -> Any:  # noqa: ANN001, ANN401
 async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_name: Annotated[str, Form()] = "",
                phone: Annotated[str, Form()] = "", choice: Annotated[str, Form()] = "",
                preference: Annotated[str, Form()] = "", best_times: Annotated[str, Form()] = "",
-               consent: Annotated[str, Form()] = "", share: Annotated[str, Form()] = "") -> Response:
+               consent: Annotated[str, Form()] = "", share: Annotated[str, Form()] = "",
+               followup: Annotated[str, Form()] = "", email: Annotated[str, Form()] = "") -> Response:
     encounter = pages.current_encounter(request)
     if encounter is None:
         return pages.render("notice.html", {"title": "Pas de rencontre en cours", "message": NO_ENCOUNTER,
@@ -144,7 +148,8 @@ async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_n
         return pages.redirect("/guide/question?q=commune")
     form = {"volunteer": " ".join(volunteer.split())[:NAME_MAX], "first_name": first_name[:NAME_MAX],
             "phone": phone[:40], "choice": choice[:120], "preference": preference if preference in GUIDE_PREFERENCES else "",
-            "best_times": best_times[:200], "consent": consent, "share": share}
+            "best_times": best_times[:200], "consent": consent, "share": share, "followup": followup,
+            "email": email.strip()[:254]}
     error = ""
     if not form["volunteer"]:
         error = "Écrivez votre nom : l'équipe saura qui a pris le rendez-vous."
@@ -152,6 +157,8 @@ async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_n
         error = "Lisez la phrase à la personne. Cochez la case seulement si elle est d'accord."
     elif not form["choice"] or "|" not in form["choice"]:
         error = "Choisissez un créneau ou « être rappelé(e) »."
+    elif followup == "1" and not form["email"]:
+        error = "Pour le message de suivi, notez l'adresse e-mail de la personne, ou décochez la case."
     if error:
         ctx = await run_in_threadpool(_choices, commune)
         return _form_page(encounter, ctx, error=error, form=form)
@@ -173,6 +180,13 @@ async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_n
                commune=commune)
     except Exception:  # noqa: BLE001 - the request is stored; a notification problem is retried later
         log.exception("guide booking: after-booking steps failed")
+    if followup == "1":
+        try:
+            await run_in_threadpool(lambda: followup_service.schedule(
+                channel="email", email=form["email"], first_name=req.first_name, commune=commune,
+                benefits=[b["id"] for b in req.likely_benefits or []], request_id=req.id, url=_db_url()))
+        except followup_service.FollowUpError:
+            log.info("guide booking: follow-up e-mail refused")  # the booking stands; no address logged
     link = summary_url(encounter.profile, req.reference)
     team = get_directory().team(req.team_id)
     return pages.render("booking_done.html", {

@@ -113,3 +113,26 @@ def test_without_commune_the_volunteer_is_asked_for_it(client):
                        path=state.COOKIE_PATH)
     response = client.get("/guide/rendez-vous", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/guide/question?q=commune"
+
+
+def test_follow_up_by_e_mail_is_scheduled_with_consent(client, db_url):
+    from followup.models import FollowUp  # noqa: PLC0415
+
+    page = client.get("/guide/rendez-vous").text
+    missing = client.post("/guide/rendez-vous", data=form(choices(page)[0], followup="1"))
+    assert "adresse e-mail" in html.unescape(missing.text)
+    done = client.post("/guide/rendez-vous", data=form(choices(page)[0], followup="1", email="josiane@exemple.fr"))
+    assert done.status_code == 200
+    with session_scope(db_url) as s:
+        rows = s.scalars(select(FollowUp).order_by(FollowUp.step)).all()
+        req = s.scalar(select(AppointmentRequest))
+        assert [(r.step, r.channel, r.email, r.request_id) for r in rows] == [
+            (6, "email", "josiane@exemple.fr", req.id), (30, "email", "josiane@exemple.fr", req.id)]
+        assert req.followup_consent
+
+
+def test_cli_runs_the_follow_up_job(db_url, capsys):
+    from booking import cli  # noqa: PLC0415
+
+    assert cli.main(["--database-url", db_url, "followups"]) == 0
+    assert "message(s) de suivi envoyé(s)" in capsys.readouterr().out
