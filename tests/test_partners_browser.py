@@ -110,7 +110,7 @@ def test_inbox_views_transfer_and_handling_by_the_ccas(server, browser):
 
     page.get_by_role("link", name="AV-AAA1").click()
     page.get_by_label("Équipe ou partenaire").select_option("ccas-toul")
-    page.get_by_label("Note pour l'équipe qui reçoit").fill("Dossier ASPA à monter, la personne préfère le matin.")
+    page.get_by_label("Message pour l'équipe qui reçoit").fill("Dossier ASPA à monter, la personne préfère le matin.")
     page.get_by_role("button", name="Transmettre la demande").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text().startswith("C'est noté : la demande AV-AAA1 est transmise")
