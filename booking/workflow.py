@@ -211,7 +211,3 @@ def revert_last(db: Session, req: m.AppointmentRequest, *, admin: m.StaffUser, n
                           team_id=req.team_id, reverts_id=change.id, at=now)
     db.add(undo)
     return undo
-
-
-def teams_with_read_access(req: m.AppointmentRequest) -> set[str]:
-    return {req.team_id} | {t.from_team_id for t in req.transfers}

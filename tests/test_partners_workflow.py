@@ -240,3 +240,16 @@ def test_transfer_frees_a_future_slot_for_other_residents(alice, world, monkeypa
         last = db.scalars(select(StatusChange).where(StatusChange.request_id == req.id)
                           .order_by(StatusChange.id.desc())).first()
         assert "est libéré" in last.note
+
+
+def test_admin_reads_every_team_and_filters_by_team(admin, world):
+    everything = listed(admin, "/staff/requests")
+    assert "AV-AAA1" in everything and "AV-BBB1" in everything
+    only_b = listed(admin, "/staff/requests?team=equipe-b")
+    assert "AV-BBB1" in only_b and "AV-AAA1" not in only_b
+    detail = page_text(admin, f"/staff/requests/{world.b_request_id}")
+    assert "Vous la voyez comme administrateur" in detail and "Enregistrer le statut" not in detail
+
+
+def test_staff_cannot_use_the_team_filter_to_read_another_team(alice):
+    assert "AV-BBB1" not in listed(alice, "/staff/requests?team=equipe-b")
