@@ -47,7 +47,8 @@ def email_sender(settings: Settings | None = None):  # noqa: ANN201
         if not settings.smtp_host:
             raise notify.ChannelError("email: not configured")
         text = messages.question(row.first_name, row.step, benefit_labels(row))
-        text += f"\n\nPour répondre en un clic : {answer_url(settings, row.token)}\n\nAvec vous pour vos droits"
+        # The link on its own line: mail programs make it clickable.
+        text += f"\n\nPour répondre en un clic :\n{answer_url(settings, row.token)}\n\nAvec vous pour vos droits"
         notify.send_email(settings, row.email, "Avez-vous pu faire la demande ?", text)
 
     return send
