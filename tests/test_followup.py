@@ -203,3 +203,24 @@ def test_erasing_a_conversation_erases_its_follow_ups(tmp_path):
     assert erase_conversation("conv-9", url=url) == 1
     with session_scope(url) as s:
         assert s.scalar(select(func.count()).select_from(FollowUp)) == 0
+
+
+def test_telegram_hook_reply_and_widget_prompt(tmp_path):
+    from booking_support import sqlite_database  # noqa: PLC0415
+
+    from followup.replies import answer_callback, widget_prompt  # noqa: PLC0415
+
+    url = sqlite_database(tmp_path)
+    row = fu.schedule(channel="telegram", telegram_chat_id="5", now=NOW, url=url)[0]
+    assert answer_callback("autre:chose", url=url) is None  # not ours
+    asked = answer_callback(fu.callback_data(row.token, "no"), url=url)
+    assert "pourquoi" in asked.text and len(asked.buttons) == 6
+    done = answer_callback(asked.buttons[1][1], url=url)  # "Il me manque des papiers"
+    assert "Merci de votre réponse" in done.text
+    with session_scope(url) as s:
+        assert s.scalar(select(FollowUp.reason).where(FollowUp.token == row.token)) == "missing_documents"
+    assert "plus valable" in answer_callback("fu:inconnu:yes", url=url).text
+
+    fu.schedule(channel="web", conversation_id="conv-w", now=NOW - 7 * DAY, url=url)
+    prompt = widget_prompt("conv-w", url=url)
+    assert "Avez-vous pu faire la demande ?" in prompt.text and "/suivi/" in prompt.answer_url
