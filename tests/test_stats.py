@@ -347,7 +347,7 @@ def test_stats_page_for_staff_and_admins(web_world, email, password):
     assert "script-src 'none'" in response.headers["content-security-policy"]
     assert "<script" not in page and "style=" not in page  # nothing the CSP would block
     # Two charts, each with a title and a text alternative listing its values.
-    assert page.count('<svg role="img"') == 2
+    assert page.count('<svg role="img"') == 3  # weeks, themes, rights opened (issue 15)
     assert "<title id=\"graphique-semaines-titre\">Conversations commencées par semaine</title>" in page
     assert re.search(r"<desc id=\"graphique-semaines-desc\">[^<]*S45 · 2 nov\. 2026 : 10", page)
     # 7 + 3 conversations: total 10; the channel with 3 shows "< 5", never 3.
