@@ -346,7 +346,7 @@ def test_stats_page_for_staff_and_admins(web_world, email, password):
     assert "Statistiques du programme" in page and 'aria-current="page">Statistiques' in page
     assert "script-src 'none'" in response.headers["content-security-policy"]
     assert "<script" not in page and "style=" not in page  # nothing the CSP would block
-    # Two charts, each with a title and a text alternative listing its values.
+    # Three charts, each with a title and a text alternative listing its values.
     assert page.count('<svg role="img"') == 3  # weeks, themes, rights opened (issue 15)
     assert "<title id=\"graphique-semaines-titre\">Conversations commencées par semaine</title>" in page
     assert re.search(r"<desc id=\"graphique-semaines-desc\">[^<]*S45 · 2 nov\. 2026 : 10", page)
