@@ -1,10 +1,11 @@
 """Command line for the booking domain: `python -m booking.cli <command>`.
 
-  sync-teams                       create/update the teams table from directory/data
+  sync-teams                       seed the teams table with directory teams it does not have yet
   list-teams                       list teams (id, kind, bookable, notification channels)
   create-user EMAIL NAME [--role staff|admin] [--team TEAM_ID] [--password PW]
   reset-password EMAIL [--password PW]
-  notify                           send the notifications still waiting (retry)
+  notify                           send the notifications still waiting (retry), transfers included
+  followups                        send the follow-up messages that are due (once across processes)
   upgrade-db                       alembic upgrade head
 Without --password, the password is asked twice (not echoed).
 """
@@ -20,22 +21,17 @@ from sqlalchemy import func, select
 from booking import models as m
 from booking.db_setup import upgrade_database
 from booking.passwords import hash_password, password_problem
-from booking.service import upsert_team
+from booking.teams import SeedReport, seed_teams
 from core.db import session_scope
 from directory.loader import DirectoryError, load_directory
 
 
-def sync_teams(url: str | None = None) -> tuple[int, int]:
-    """Create or update every team of the directory; teams gone from the data are deactivated.
-    Returns (number synced, number deactivated)."""
+def sync_teams(url: str | None = None) -> SeedReport:
+    """Seed the directory teams the database does not have yet; existing rows (and teams created
+    by staff) are left exactly as they are: the database is the truth after seeding."""
     directory = load_directory()
     with session_scope(url) as s:
-        for team in directory.teams.values():
-            upsert_team(s, team)
-        gone = s.scalars(select(m.Team).where(m.Team.id.not_in(list(directory.teams)), m.Team.active.is_(True))).all()
-        for row in gone:
-            row.active = False
-        return len(directory.teams), len(gone)
+        return seed_teams(s, directory)
 
 
 def _ask_password() -> str:
@@ -93,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("email")
     p.add_argument("--password")
     sub.add_parser("notify", help="envoyer les notifications en attente")
+    sub.add_parser("followups", help="envoyer les messages de suivi prévus")
     sub.add_parser("upgrade-db", help="mettre la base au dernier schéma")
     args = parser.parse_args(argv)
     url = args.database_url
@@ -102,22 +99,29 @@ def main(argv: list[str] | None = None) -> int:
         print("Base à jour.")
     elif args.command == "sync-teams":
         try:
-            synced, gone = sync_teams(url)
+            seeded = sync_teams(url)
         except DirectoryError as exc:
             print(exc, file=sys.stderr)
             return 1
-        print(f"{synced} équipe(s) à jour, {gone} désactivée(s).")
+        print(f"{seeded.created + seeded.kept} équipe(s) à jour : {seeded.created} créée(s) depuis l'annuaire, "
+              f"{seeded.kept} déjà en base (inchangées), {seeded.staff_only} créée(s) par l'équipe (gardées).")
     elif args.command == "list-teams":
+        # The same list as /staff/admin/teams: the database rows, then directory teams not seeded yet.
         directory = load_directory()
         with session_scope(url) as s:
             rows = {t.id: t for t in s.scalars(select(m.Team))}
-        for team in sorted(directory.teams.values(), key=lambda t: (t.kind, t.id)):
-            row = rows.get(team.id)
+        for team_id in sorted(set(rows) | set(directory.teams)):
+            row, team = rows.get(team_id), directory.team(team_id)
+            kind = row.kind if row else team.kind
+            booking_mode = "créneaux" if team and team.bookable else "rappel"
+            if row is None:
+                state = "pas encore en base"
+            else:
+                state = ("actif" if row.active else "désactivé") + (" (annuaire)" if row.origin == "directory" else " (créé par l'équipe)")
             channels = ", ".join(
                 x for x, on in (("telegram", row and row.telegram_chat_id), ("e-mail", row and row.notify_email)) if on
             )
-            state = "en base" if row else "pas encore en base"
-            print(f"{team.id:40} {team.kind:16} {'créneaux' if team.bookable else 'rappel':9} {state:18} {channels}")
+            print(f"{team_id:40} {kind or '-':16} {booking_mode:9} {state:32} {channels}")
     elif args.command == "create-user":
         password = args.password or _ask_password()
         user_id = create_user(args.email, args.name, args.role, args.team, password, url)
@@ -127,9 +131,20 @@ def main(argv: list[str] | None = None) -> int:
         print("Mot de passe changé.")
     elif args.command == "notify":
         from booking.notify import deliver_pending  # noqa: PLC0415
+        from booking.transfer_notify import deliver_transfers  # noqa: PLC0415
 
         delivered, failed = deliver_pending(url=url)
         print(f"{delivered} notification(s) envoyée(s), {failed} en échec (nouvel essai plus tard).")
+        delivered, failed = deliver_transfers(url=url)
+        print(f"Transmissions : {delivered} message(s) envoyé(s), {failed} en échec.")
+    elif args.command == "followups":
+        from followup.job import run_followups  # noqa: PLC0415
+
+        report = run_followups(url=url)
+        if not report.ran:
+            print("Un autre processus envoie déjà les messages de suivi.")
+        else:
+            print(f"{report.sent} message(s) de suivi envoyé(s), {report.failed} en échec (nouvel essai plus tard).")
     return 0
 
 

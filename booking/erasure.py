@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import delete, false, or_, select, text
 
 from booking.models import AppointmentRequest
 from core.db import session_scope
@@ -18,6 +18,12 @@ def erase_conversation(conversation_id: str, *, url: str | None = None) -> int:
         requests = session.scalars(
             select(AppointmentRequest).where(AppointmentRequest.conversation_id == conversation_id)
         ).all()
+        # Follow-ups of this conversation or of its requests go too (followup/models.py).
+        from followup.models import FollowUp  # noqa: PLC0415 (followup imports booking)
+
+        ids = [r.id for r in requests]
+        session.execute(delete(FollowUp).where(
+            or_(FollowUp.conversation_id == conversation_id, FollowUp.request_id.in_(ids) if ids else false())))
         for request in requests:
             session.delete(request)
         erased = len(requests)

@@ -28,15 +28,35 @@ from core.db import Base
 STAFF_ROLES = ("staff", "admin")
 REQUEST_KINDS = ("slot", "callback", "other_time")
 CONTACT_CHANNELS = ("telegram", "web", "phone")
-REQUEST_STATUSES = ("new", "contacted", "held", "no_show", "cancelled")
+# The workflow shared by every team a request goes through (staff/transitions.py says which
+# moves are allowed): reçue, prise en charge, transmise, rendez-vous fait, then an outcome.
+REQUEST_STATUSES = (
+    "new", "contacted", "transferred", "held", "no_show",
+    "rights_opened", "rights_refused", "abandoned", "cancelled",
+)
+FINAL_STATUSES = ("rights_opened", "rights_refused", "abandoned", "cancelled")
+OUTCOME_STATUSES = ("rights_opened", "rights_refused", "abandoned")
+TEAM_ORIGINS = ("directory", "staff")  # who created the row; the database is the truth after that
+CONTACT_PREFERENCES = ("phone", "sms", "telegram", "email", "visit")
 
 # French labels shown to staff (the values above stay English in the database).
 STATUS_LABELS = {
     "new": "Nouvelle demande",
     "contacted": "Personne contactée",
+    "transferred": "Transmise à une autre équipe",
     "held": "Rendez-vous tenu",
     "no_show": "Personne absente",
+    "rights_opened": "Droits ouverts",
+    "rights_refused": "Droits refusés",
+    "abandoned": "Abandon",
     "cancelled": "Annulé",
+}
+CONTACT_PREFERENCE_LABELS = {
+    "phone": "Appel téléphonique",
+    "sms": "SMS",
+    "telegram": "Message Telegram",
+    "email": "E-mail",
+    "visit": "Passer sur place",
 }
 KIND_LABELS = {
     "slot": "Rendez-vous sur un créneau",
@@ -77,8 +97,11 @@ class UTCDateTime(TypeDecorator):
 
 
 class Team(Base):
-    """A team residents can meet. `id` is the directory team id (directory/data/teams/<id>.yml);
-    rows are created/updated by `python -m booking.cli sync-teams`."""
+    """A team residents can meet or a partner requests are transferred to (CCAS, CAF, MDS...).
+
+    The directory (directory/data/teams/<id>.yml) only *seeds* rows: `python -m booking.cli
+    sync-teams` creates the teams it does not find and never touches an existing row, so a team
+    created or switched off in /staff/admin/teams stays as the admin left it."""
 
     __tablename__ = "teams"
 
@@ -89,10 +112,14 @@ class Team(Base):
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     notify_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "directory" when seeded from the YAML, "staff" when created in the admin page or the CLI.
+    origin: Mapped[str] = mapped_column(String(16), default="staff", server_default="directory")
+    commune: Mapped[str | None] = mapped_column(String(8), nullable=True)  # INSEE code, for transfers
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     staff_users: Mapped[list[StaffUser]] = relationship(back_populates="team")
-    requests: Mapped[list[AppointmentRequest]] = relationship(back_populates="team")
+    requests: Mapped[list[AppointmentRequest]] = relationship(
+        back_populates="team", foreign_keys="AppointmentRequest.team_id")
 
 
 class StaffUser(Base):
@@ -134,6 +161,24 @@ class AppointmentRequest(Base):
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # only if consent_summary
     likely_benefits: Mapped[list | None] = mapped_column(JSON, nullable=True)  # only if consent_summary
     urgent_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent_situations: Mapped[list | None] = mapped_column(JSON, nullable=True)  # ids of urgent/data/situations.yml
+    to_check: Mapped[list | None] = mapped_column(JSON, nullable=True)  # benefit ids a person must check (consent)
+    contact_preference: Mapped[str | None] = mapped_column(String(16), nullable=True)  # CONTACT_PREFERENCES
+    best_times: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    commune: Mapped[str | None] = mapped_column(String(8), nullable=True)  # INSEE code (nearest team)
+    # Booked by a volunteer in guide mode on behalf of the resident in front of them.
+    prescripteur_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    followup_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Partners: the team it was first booked with, and a request born from another (follow-up).
+    origin_team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    parent_request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment_requests.id", ondelete="SET NULL"), nullable=True)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Outcome: reason of a refusal/abandon, when the outcome happened, which rights were opened.
+    closing_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    outcome_on: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    rights_opened: Mapped[list | None] = mapped_column(JSON, nullable=True)  # benefit ids
     status: Mapped[str] = mapped_column(String(16), default="new")  # one of REQUEST_STATUSES
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -143,12 +188,15 @@ class AppointmentRequest(Base):
     notify_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # retry not before
     notify_last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)  # never personal data
 
-    team: Mapped[Team] = relationship(back_populates="requests")
+    team: Mapped[Team] = relationship(back_populates="requests", foreign_keys=[team_id])
     status_changes: Mapped[list[StatusChange]] = relationship(
         back_populates="request", order_by="StatusChange.at", cascade="all, delete-orphan"
     )
     slot_booking: Mapped[SlotBooking | None] = relationship(
         back_populates="request", cascade="all, delete-orphan", uselist=False
+    )
+    transfers: Mapped[list[RequestTransfer]] = relationship(
+        back_populates="request", order_by="RequestTransfer.at", cascade="all, delete-orphan"
     )
 
 
@@ -161,6 +209,8 @@ class StatusChange(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)  # None = resident/system
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the team that acted
+    reverts_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # an admin undid that change
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     request: Mapped[AppointmentRequest] = relationship(back_populates="status_changes")
@@ -182,3 +232,30 @@ class SlotBooking(Base):
     )
 
     request: Mapped[AppointmentRequest] = relationship(back_populates="slot_booking")
+
+
+class RequestTransfer(Base):
+    """A request handed from one team to another, with a note. The receiving team becomes the
+    owner (`AppointmentRequest.team_id`); every earlier team keeps read access to the history."""
+
+    __tablename__ = "request_transfers"
+    __table_args__ = (Index("ix_request_transfers_from_team", "from_team_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("appointment_requests.id", ondelete="CASCADE"), index=True)
+    from_team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"))
+    to_team_id: Mapped[str] = mapped_column(ForeignKey("teams.id"))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Outbox of the message telling the resident (NULL = still to send, retried by booking.notify).
+    resident_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resident_notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Outbox of the message telling the receiving team.
+    team_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    team_notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    request: Mapped[AppointmentRequest] = relationship(back_populates="transfers")
+    from_team: Mapped[Team] = relationship(foreign_keys=[from_team_id])
+    to_team: Mapped[Team] = relationship(foreign_keys=[to_team_id])
+    by_user: Mapped[StaffUser | None] = relationship()

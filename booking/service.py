@@ -21,8 +21,10 @@ from booking.errors import (
     SlotUnavailable,
     UnknownTeam,
 )
+from booking.labels import benefit_entries
 from booking.references import new_reference, normalize_reference
 from booking.slots import Slot, free_slots, slot_at, to_utc
+from booking.teams import seed_team
 from core.db import session_scope
 from directory.loader import Directory, get_directory
 from directory.schema import Team as DirectoryTeam
@@ -37,42 +39,24 @@ OPEN_STATUSES = ("new", "contacted")
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def team_row_values(team: DirectoryTeam) -> dict:
-    return {
-        "name": team.name,
-        "kind": team.kind,
-        "phone": team.phone,
-        "telegram_chat_id": team.notifications.telegram_chat_id,
-        "notify_email": team.notifications.email,
-        "active": team.active,
-    }
-
-
-def upsert_team(session: Session, team: DirectoryTeam) -> m.Team:
-    """Create or update the Team row from the directory data."""
-    row = session.get(m.Team, team.id)
-    if row is None:
-        row = m.Team(id=team.id, **team_row_values(team))
-        session.add(row)
-    else:
-        for key, value in team_row_values(team).items():
-            setattr(row, key, value)
-    return row
+_TEAM_OFF = "Je ne trouve pas cette équipe. Pouvez-vous choisir à nouveau le lieu du rendez-vous ?"
 
 
 def _directory_team(team_id: str, directory: Directory) -> DirectoryTeam:
     team = directory.team(team_id)
     if team is None or not team.active:
-        raise UnknownTeam("Je ne trouve pas cette équipe. Pouvez-vous choisir à nouveau le lieu du rendez-vous ?")
+        raise UnknownTeam(_TEAM_OFF)
     return team
 
 
-def _ensure_team_row(team: DirectoryTeam, url: str | None) -> None:
-    """The Team row must exist before requests point to it; created on first use if needed."""
+def _ensure_team_row(team: DirectoryTeam, url: str | None, directory: Directory | None = None) -> None:
+    """The Team row must exist before requests point to it; seeded on first use if needed. A team
+    switched off in the database (the truth after seeding) takes no new request."""
     try:
         with session_scope(url) as s:
-            if s.get(m.Team, team.id) is None:
-                upsert_team(s, team)
+            row = seed_team(s, team, directory)
+            if not row.active:
+                raise UnknownTeam(_TEAM_OFF)
     except IntegrityError:
         pass  # created meanwhile by a concurrent booking
 
@@ -103,12 +87,44 @@ def _is_locked(exc: OperationalError) -> bool:
 
 
 def _consented(consent: bool, summary, likely_benefits) -> tuple[str | None, list | None]:
-    """Summary and benefits are kept only when the resident said yes to sharing them."""
+    """Summary and benefits are kept only when the resident said yes to sharing them. Benefits are
+    stored with their names and estimated amounts (booking.labels), never as bare ids."""
     if not consent:
         return None, None
     if summary is not None and not isinstance(summary, str):
         summary = json.dumps(summary, ensure_ascii=False)
-    return summary, (list(likely_benefits) if likely_benefits else None)
+    return summary, (benefit_entries(likely_benefits) or None)
+
+
+_EXTRA_FIELDS = {"to_check", "urgent_situations", "contact_preference", "best_times", "commune", "prescripteur_name",
+                 "consent_recorded", "followup_consent", "parent_request_id", "first_contact_at"}
+
+
+def _extra_values(consent: bool, extra: dict) -> dict:
+    """The optional fields of a request (issue 15): what to check, urgent situations (with consent
+    only, like the summary), contact preference, the volunteer who booked, follow-up consent."""
+    unknown = set(extra) - _EXTRA_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected booking fields: {sorted(unknown)}")
+    preference = extra.get("contact_preference")
+    if preference not in (None, *m.CONTACT_PREFERENCES):
+        raise ValueError(f"unknown contact preference {preference!r}")
+    situations = [str(x) for x in extra.get("urgent_situations") or []][:8]
+    best_times = " ".join((extra.get("best_times") or "").split())[:200] or None
+    prescripteur = " ".join((extra.get("prescripteur_name") or "").split())[:200] or None
+    if prescripteur and not extra.get("consent_recorded"):
+        raise InvalidInput("Demandez d'abord à la personne si elle est d'accord, puis cochez la case.")
+    return {
+        "to_check": (benefit_entries(extra.get("to_check")) or None) if consent else None,
+        "urgent_situations": (situations or None) if consent else None,
+        "contact_preference": preference,
+        "best_times": best_times,
+        "commune": (str(extra["commune"])[:8] if extra.get("commune") else None),
+        "prescripteur_name": prescripteur,
+        "consent_recorded_at": datetime.now(timezone.utc) if extra.get("consent_recorded") else None,
+        "followup_consent": bool(extra.get("followup_consent")),
+        "parent_request_id": extra.get("parent_request_id"),
+    }
 
 
 def _contact(contact_phone, contact_channel: str, telegram_chat_id, phone_required: bool) -> str | None:
@@ -121,7 +137,9 @@ def _contact(contact_phone, contact_channel: str, telegram_chat_id, phone_requir
 
 def _new_request(**values) -> m.AppointmentRequest:
     now = datetime.now(timezone.utc)
-    req = m.AppointmentRequest(status="new", created_at=now, updated_at=now, notify_attempts=0, **values)
+    first_contact = values.pop("first_contact_at", None) or now
+    req = m.AppointmentRequest(status="new", created_at=now, updated_at=now, notify_attempts=0,
+                               origin_team_id=values["team_id"], first_contact_at=first_contact, **values)
     req.status_changes.append(m.StatusChange(from_status=None, to_status="new", note=None, at=now))
     return req
 
@@ -172,8 +190,10 @@ def book_slot(
     now: datetime | None = None,
     url: str | None = None,
     directory: Directory | None = None,
+    **extra,
 ) -> m.AppointmentRequest:
-    """Book one slot. Raises SlotTaken (with 3 alternatives) if someone else was first,
+    """Book one slot. `extra` takes the optional fields of _extra_values (to_check, urgent_situations,
+    contact_preference, best_times, commune, prescripteur_name, consent_recorded, followup_consent). Raises SlotTaken (with 3 alternatives) if someone else was first,
     SlotUnavailable if the time is not offered, InvalidInput for a bad phone or first name."""
     directory = directory or get_directory()
     team = _directory_team(team_id, directory)
@@ -187,14 +207,17 @@ def book_slot(
             _alternatives(team, start, url, directory, now),
         )
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
-    _ensure_team_row(team, url)
+    optional = _extra_values(bool(consent_summary), extra)
+    first_contact = extra.get("first_contact_at")
+    _ensure_team_row(team, url, directory)
 
     def build(reference: str) -> list:
         req = _new_request(
             reference=reference, team_id=team.id, slot_start=start, kind="slot", first_name=name,
             contact_phone=phone, contact_channel=contact_channel, telegram_chat_id=chat_id,
             conversation_id=conversation_id, consent_summary=bool(consent_summary), summary=summary,
-            likely_benefits=likely_benefits, urgent_flag=bool(urgent_flag),
+            likely_benefits=likely_benefits, urgent_flag=bool(urgent_flag), first_contact_at=first_contact,
+            **optional,
         )
         req.slot_booking = m.SlotBooking(team_id=team.id, slot_start=start)
         return [req]
@@ -225,6 +248,7 @@ def book_callback(
     urgent_flag: bool = False,
     url: str | None = None,
     directory: Directory | None = None,
+    **extra,
 ) -> m.AppointmentRequest:
     """A request to be called back ('callback') or to agree on another time ('other_time')."""
     if kind not in ("callback", "other_time"):
@@ -232,11 +256,14 @@ def book_callback(
     directory = directory or get_directory()
     team = _directory_team(team_id, directory)
     name = clean_first_name(first_name)
-    phone = _contact(contact_phone, contact_channel, None, phone_required=True)
-    note = " ".join((preferred_time_note or "").split())[:300] or None
     chat_id = str(telegram_chat_id) if telegram_chat_id not in (None, "") else None
+    # A phone number is needed to call back, except for a resident the team answers through Telegram.
+    phone = _contact(contact_phone, contact_channel, chat_id, phone_required=not (chat_id and kind == "other_time"))
+    note = " ".join((preferred_time_note or "").split())[:300] or None
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
-    _ensure_team_row(team, url)
+    optional = _extra_values(bool(consent_summary), extra)
+    first_contact = extra.get("first_contact_at")
+    _ensure_team_row(team, url, directory)
 
     def build(reference: str) -> list:
         return [
@@ -245,7 +272,7 @@ def book_callback(
                 contact_phone=phone, contact_channel=contact_channel, telegram_chat_id=chat_id,
                 conversation_id=conversation_id, preferred_time_note=note,
                 consent_summary=bool(consent_summary), summary=summary, likely_benefits=likely_benefits,
-                urgent_flag=bool(urgent_flag),
+                urgent_flag=bool(urgent_flag), first_contact_at=first_contact, **optional,
             )
         ]
 

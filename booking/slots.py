@@ -169,3 +169,48 @@ def next_days_with_slots(slots: list[Slot]) -> list[date]:
             seen.append(d)
     return seen
 
+
+
+@dataclass(frozen=True)
+class SlotOffer:
+    """A team near the resident with a free slot soon: offered next to the call-back."""
+
+    match: object  # directory.nearest.TeamMatch
+    first_slot: Slot
+
+
+def nearest_free_slot(
+    session: Session,
+    *,
+    commune: str | None = None,
+    postcode: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    within_days: int = 14,
+    max_km: float = 25.0,
+    exclude_team: str | None = None,
+    now: datetime | None = None,
+    directory: Directory | None = None,
+) -> SlotOffer | None:
+    """The best team (sector first, then distance: directory.nearest.find_teams) that has a free
+    slot within `within_days`, no further than `max_km`. When the usual team is full, the bot
+    offers this one *and* the call-back, so nobody is left with the call-back only. Teams switched
+    off in the database are skipped."""
+    from booking.teams import is_bookable_row  # noqa: PLC0415 (booking.teams imports this module's package)
+    from directory.nearest import find_teams  # noqa: PLC0415
+
+    directory = directory or get_directory()
+    now = to_utc(now or datetime.now(timezone.utc))
+    limit = now + timedelta(days=within_days)
+    for match in find_teams(commune=commune, postcode=postcode, lat=lat, lon=lon, bookable_only=True,
+                            directory=directory):
+        if match.team.id == exclude_team or not is_bookable_row(session, match.team.id):
+            continue
+        if match.distance_km is not None and match.distance_km > max_km and not match.covered:
+            continue
+        weeks = max(1, -(-within_days // 7))
+        free = [s for s in free_slots(session, match.team, weeks=weeks, now=now, directory=directory)
+                if s.start <= limit]
+        if free:
+            return SlotOffer(match, free[0])
+    return None

@@ -1,34 +1,37 @@
-"""The staff web app, mounted at /staff: login, the team's inbox, request detail and status
-changes, CSV export, and the admin pages (teams and users).
+"""The staff web app, mounted at /staff: login, the team's inbox, request detail, status
+changes, transfers to another team or partner, CSV export, and the admin pages (teams, users,
+undoing a change).
 
-A staff member only ever reaches the requests of their own team: every query is filtered by the
-user's team and an id from another team answers 404, exactly like an id that does not exist.
+A staff member only ever reaches the requests their team holds, plus (read only) those their team
+transferred: every query is filtered by the user's team and any other id answers 404, exactly like
+an id that does not exist.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booking import labels, workflow
 from booking.models import (
     REQUEST_STATUSES,
     STATUS_LABELS,
     AppointmentRequest,
-    SlotBooking,
     StaffUser,
-    StatusChange,
 )
 from booking.passwords import MIN_LENGTH
+from booking.transfer_notify import deliver_transfers_in_background
 from staff import accounts, requests_view, stats_view, throttle
 from staff.csv_export import build_csv
 from staff.formatting import PARIS
 from staff.session import password_fingerprint
-from staff.transitions import can_move, next_statuses, refusal_message
+from staff.transitions import next_statuses
 from staff.web import (
     AdminUser,
     CurrentUser,
@@ -47,6 +50,7 @@ router = APIRouter(prefix="/staff", route_class=StaffRoute, include_in_schema=Fa
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 NOTE_MAX = 2000
+FormList = Annotated[list[str] | None, Form()]
 
 
 @router.get("/static/staff.css")
@@ -133,12 +137,19 @@ def change_password(request: Request, user: CurrentUser, db: Db, current: FormTe
 
 # ---------------------------------------------------------------- inbox
 
-def _team_request(db: Session, user: StaffUser, request_id: int) -> AppointmentRequest:
-    if user.team_id is None:
-        raise not_found()
+def _readable_request(db: Session, user: StaffUser, request_id: int) -> tuple[AppointmentRequest, bool]:
+    """(request, the user's team holds it). A team reads what it holds and, read only, what it
+    transferred; anything else answers 404 exactly like an id that does not exist."""
     item = db.scalar(select(AppointmentRequest).where(
-        AppointmentRequest.id == request_id, AppointmentRequest.team_id == user.team_id))
+        AppointmentRequest.id == request_id, requests_view.readable_condition(user)))
     if item is None:
+        raise not_found()
+    return item, user.team_id is not None and item.team_id == user.team_id
+
+
+def _team_request(db: Session, user: StaffUser, request_id: int) -> AppointmentRequest:
+    item, holds = _readable_request(db, user, request_id)
+    if not holds:
         raise not_found()
     return item
 
@@ -147,76 +158,117 @@ def _team_request(db: Session, user: StaffUser, request_id: int) -> AppointmentR
 def inbox(request: Request, user: CurrentUser, db: Db) -> Response:
     filters = requests_view.Filters.from_query(request.query_params)
     page = requests_view.page_number(request.query_params.get("page"))
-    items, has_more = [], False
-    if user.team_id is not None:
-        items, has_more = requests_view.list_requests(db, user.team_id, filters, page)
+    items, has_more = requests_view.list_requests(db, user, filters, page)
     return render(request, "inbox.html", {
         "items": items, "filters": filters, "statuses": REQUEST_STATUSES,
         "page": page, "has_more": has_more, "export_query": filters.query_string(),
+        "views": requests_view.VIEWS, "counts": requests_view.view_counts(db, user),
+        "team_names": requests_view.team_names(db), "rv": requests_view,
     })
 
 
 @router.get("/requests/export.csv")
 def export_csv(request: Request, user: CurrentUser, db: Db) -> Response:
     filters = requests_view.Filters.from_query(request.query_params)
-    items = requests_view.all_requests(db, user.team_id, filters) if user.team_id else []
-    header, rows = requests_view.csv_rows(items)
+    items = requests_view.all_requests(db, user, filters)
+    header, rows = requests_view.csv_rows(items, requests_view.team_names(db))
     today = datetime.now(PARIS).strftime("%Y-%m-%d")
-    filename = f"demandes-{user.team_id or 'aucune-equipe'}-{today}.csv"
+    filename = f"demandes-{user.team_id or 'toutes-equipes'}-{today}.csv"
     return Response(build_csv(header, rows), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/requests/{request_id}")
 def request_detail(request: Request, request_id: int, user: CurrentUser, db: Db) -> Response:
-    item = _team_request(db, user, request_id)
+    item, holds = _readable_request(db, user, request_id)
+    consented = item.consent_summary
+    last = workflow.last_change(db, item)
     return render(request, "detail.html", {
         "item": item,
-        "summary": item.summary if item.consent_summary else None,
-        "likely_benefits": requests_view.benefit_names(item.likely_benefits) if item.consent_summary else [],
+        "holds": holds,
+        "summary": item.summary if consented else None,
+        "likely_benefits": requests_view.benefit_lines(item.likely_benefits) if consented else [],
+        "to_check": labels.benefit_names(item.to_check) if consented else [],
+        "urgent_text": requests_view.urgent_text(item),
+        "contact_text": requests_view.contact_text(item),
         "phone": requests_view.display_phone(item.contact_phone),
         "history": item.status_changes,
-        "choices": [(s, STATUS_LABELS[s]) for s in next_statuses(item.status)],
+        "transfers": item.transfers,
+        "team_names": requests_view.team_names(db),
+        "choices": [(s, STATUS_LABELS[s]) for s in next_statuses(item.status)] if holds else [],
+        "needs_reason": workflow.NEEDS_REASON,
+        "benefit_choices": _benefit_choices(item),
+        "targets": workflow.transfer_targets(db, item.team_id) if holds and item.status in workflow.TRANSFERABLE else [],
+        "can_revert": user.role == "admin" and last is not None and last.from_status != last.to_status,
+        "last_change": last,
+        "rights_opened": [labels.benefit_name(b) for b in item.rights_opened or []],
         "note_max": NOTE_MAX,
     })
 
 
+def _benefit_choices(item: AppointmentRequest) -> list[tuple[str, str]]:
+    """The request's likely benefits first (when shared), then the whole catalogue."""
+    first = [(e["id"], e["name"]) for e in labels.benefit_entries(item.likely_benefits) if e["id"]]
+    seen = {i for i, _n in first}
+    return first + [(i, n) for i, n in labels.all_benefits() if i not in seen]
+
+
 @router.post("/requests/{request_id}/status")
 def change_status(request: Request, request_id: int, user: CurrentUser, db: Db, to_status: FormText = "",
-                  expected: FormText = "", note: FormText = "") -> Response:
+                  expected: FormText = "", note: FormText = "", reason: FormText = "",
+                  outcome_on: FormText = "", opened: FormList = None) -> Response:
     item = _team_request(db, user, request_id)
     session = session_of(request)
     back = f"/staff/requests/{item.id}"
-    note = note.strip()
-    if len(note) > NOTE_MAX:
-        session.flash(f"La note est trop longue ({len(note)} caractères, {NOTE_MAX} au plus).", "error")
+    opened = opened or []
+    try:
+        day = date.fromisoformat(outcome_on) if outcome_on else None
+    except ValueError:
+        session.flash("La date n'est pas valide. Écrivez-la comme 25/11/2026.", "error")
         return redirect(back)
-    if expected and expected != item.status:
-        session.flash("Quelqu'un a changé cette demande entre-temps. Voici son état actuel.", "error")
-        return redirect(back)
-    from_status = item.status
-    if not can_move(from_status, to_status):
-        session.flash(refusal_message(from_status, to_status), "error")
-        return redirect(back)
-    # Conditional update: if another tab changed the status meanwhile, nothing is written.
-    now = datetime.now(timezone.utc)
-    changed = db.execute(
-        update(AppointmentRequest)
-        .where(AppointmentRequest.id == item.id, AppointmentRequest.status == from_status)
-        .values(status=to_status, updated_at=now)
-    ).rowcount
-    if changed != 1:
+    try:
+        workflow.change_status(db, item, to_status, user=user, note=note, expected=expected or None,
+                               reason=reason, opened=[str(b) for b in opened], outcome_on=day)
+    except workflow.WorkflowError as exc:
         db.rollback()
-        session.flash("Quelqu'un a changé cette demande entre-temps. Voici son état actuel.", "error")
+        session.flash(str(exc), "error")
         return redirect(back)
-    db.add(StatusChange(request_id=item.id, from_status=from_status, to_status=to_status,
-                        note=note or None, by_user_id=user.id, at=now))
-    if to_status == "cancelled":
-        # A cancelled appointment gives its slot back to other residents.
-        db.execute(SlotBooking.__table__.delete().where(SlotBooking.request_id == item.id))
     db.commit()
     session.flash(f"C'est noté : la demande {item.reference} est maintenant « {STATUS_LABELS[to_status]} ».")
     return redirect(back)
+
+
+@router.post("/requests/{request_id}/transfer")
+def transfer_request(request: Request, request_id: int, user: CurrentUser, db: Db, to_team: FormText = "",
+                     note: FormText = "", expected: FormText = "") -> Response:
+    item = _team_request(db, user, request_id)
+    session = session_of(request)
+    try:
+        moved = workflow.transfer(db, item, to_team, user=user, note=note, expected=expected or None)
+    except workflow.WorkflowError as exc:
+        db.rollback()
+        session.flash(str(exc), "error")
+        return redirect(f"/staff/requests/{item.id}")
+    db.commit()
+    deliver_transfers_in_background()
+    session.flash(f"C'est noté : la demande {item.reference} est transmise à « {moved.to_team.name} ». "
+                  "La personne et l'équipe sont prévenues. Vous gardez l'historique en lecture.")
+    return redirect(f"/staff/requests/{item.id}")
+
+
+@router.post("/requests/{request_id}/revert")
+def revert_change(request: Request, request_id: int, user: AdminUser, db: Db, note: FormText = "") -> Response:
+    item, _holds = _readable_request(db, user, request_id)
+    session = session_of(request)
+    try:
+        workflow.revert_last(db, item, admin=user, note=note)
+    except workflow.WorkflowError as exc:
+        db.rollback()
+        session.flash(str(exc), "error")
+        return redirect(f"/staff/requests/{item.id}")
+    db.commit()
+    session.flash(f"Le dernier changement est annulé : la demande est « {STATUS_LABELS[item.status]} ».")
+    return redirect(f"/staff/requests/{item.id}")
 
 
 # ---------------------------------------------------------------- statistics (anonymous counts, every staff member)

@@ -133,10 +133,10 @@ def weekly_chart(table: Table, metric: str = "conversation_started") -> Chart:
                  axis_y=top + plot_h)
 
 
-def themes_chart(table: Table, metric: str = "likely") -> Chart:
-    """Horizontal bars, one per theme, largest first."""
-    rows = table.rows
-    title = "Aides probables par thème"
+def themes_chart(table: Table, metric: str = "likely", title: str = "Aides probables par thème",
+                 chart_id: str = "graphique-themes", max_rows: int | None = None) -> Chart:
+    """Horizontal bars, one per theme (or benefit), largest first."""
+    rows = table.rows[:max_rows] if max_rows else table.rows
     label_w, row_h, top = 190, 26, 6
     plot_w = CHART_WIDTH - label_w - 70
     peak = max((r.cells[metric].shown or 0 for r in rows), default=0) or 1
@@ -151,7 +151,7 @@ def themes_chart(table: Table, metric: str = "likely") -> Chart:
             value_y=y + row_h / 2 + 5,
         ))
     pairs = [(r.label, r.cells[metric].text) for r in rows]
-    return Chart("graphique-themes", title, _describe(title, pairs), CHART_WIDTH,
+    return Chart(chart_id, title, _describe(title, pairs), CHART_WIDTH,
                  top * 2 + row_h * max(len(rows), 1), bars)
 
 
@@ -166,5 +166,14 @@ def page_context(report: Report, problems: list[str]) -> dict:
         "export_query": query_string(report.filters),
         "week_chart": weekly_chart(report.table("semaines")),
         "theme_chart": themes_chart(report.table("themes")),
+        "rights_chart": _rights_chart(report),
         "hidden_text": HIDDEN_TEXT,
     }
+
+
+def _rights_chart(report: Report) -> Chart | None:
+    """Rights opened, the ten benefits opened most often (none with a channel or mode filter)."""
+    if not any(t.slug == "droits-ouverts" for t in report.tables):
+        return None
+    return themes_chart(report.table("droits-ouverts"), "rights_opened", "Droits ouverts : les 10 aides les plus "
+                        "ouvertes", "graphique-droits", max_rows=10)

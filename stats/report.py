@@ -36,9 +36,10 @@ from functools import lru_cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booking.models import AppointmentRequest
+from booking.models import AppointmentRequest, Team
 from core.db import session_scope
 from core.settings import get_settings
+from stats import outcomes as programme_outcomes
 from stats.models import CHANNELS, MODES, UNKNOWN, StatCount
 from stats.record import week_of
 
@@ -61,7 +62,9 @@ OUTCOME_LABELS = {
     "appointment_held": "Rendez-vous tenus",
     "appointment_missed": "Rendez-vous manqués",
 }
-OUTCOME_STATUSES = {"held": "appointment_held", "no_show": "appointment_missed"}
+# A request whose rights were opened or refused went through "held" (booking/workflow.py).
+OUTCOME_STATUSES = {"held": "appointment_held", "rights_opened": "appointment_held",
+                    "rights_refused": "appointment_held", "no_show": "appointment_missed"}
 LIKELY_LABEL = "Conversations où l'aide paraît probable"
 CHANNEL_LABELS = {
     "web": "Site web",
@@ -312,6 +315,11 @@ def build_report(filters: StatsFilters, *, url: str | None = None, directory: ob
         benefit_sums = _key_sums(db, f, "benefit_likely")
         theme_sums = _key_sums(db, f, "theme_likely")
         outcomes = _outcomes(db, f, teams)
+        results = None
+        if f.outcomes_apply:
+            results = programme_outcomes.collect(db, week_from=f.week_from, week_to=f.week_to,
+                                                 territory=f.territory, team_territory=teams)
+        team_names = dict(db.execute(select(Team.id, Team.name)).all())
 
     for week, territory, metric in outcomes:
         for dim, value in (("week", week), ("territory", territory)):
@@ -370,6 +378,10 @@ def build_report(filters: StatsFilters, *, url: str | None = None, directory: ob
               "Chaque thème compte une fois par conversation, même si plusieurs aides du thème paraissent "
               "probables."),
         Table("aides", "Aides probables, aide par aide", "Aide", likely, benefit_rows, None),
+        *programme_outcomes.tables(results, figure=Figure, row_cls=Row, table_cls=Table, benefit_names=benefit_names,
+                                   team_names=team_names, note=None if f.outcomes_apply else (
+                                       "Les résultats ne sont pas connus par canal ni par mode : "
+                                       "retirez ces filtres pour les voir.")),
     ]
     return Report(filters=f, weeks=weeks, headline=headline, tables=tables, notes=notes)
 

@@ -78,7 +78,9 @@ def test_book_slot_stores_request_and_slot(db_url):  # noqa: F811
 
 def test_consented_summary_is_kept(db_url):  # noqa: F811
     req = book(db_url, consent_summary=True, summary={"age": 67}, likely_benefits=["aspa"])
-    assert req.summary == '{"age": 67}' and req.likely_benefits == ["aspa"]
+    assert req.summary == '{"age": 67}'
+    # Stored with the catalogue's name (issue 15: staff read names, never ids).
+    assert [(b["id"], b["name"]) for b in req.likely_benefits] == [("aspa", "Minimum vieillesse (ASPA)")]
 
 
 def test_second_booking_of_a_slot_gets_three_alternatives(db_url):  # noqa: F811

@@ -10,10 +10,12 @@ from booking_support import pg_database, sqlite_database
 from sqlalchemy import inspect
 
 import booking.models  # noqa: F401
+import followup.models  # noqa: F401
 from booking.db_setup import alembic_config, upgrade_database
 from core.db import Base, get_engine
 
-TABLES = {"teams", "staff_users", "appointment_requests", "status_changes", "slot_bookings"}
+TABLES = {"teams", "staff_users", "appointment_requests", "status_changes", "slot_bookings",
+          "request_transfers", "followups", "job_leases"}
 
 
 def _check(url: str) -> None:

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from booking.cli import sync_teams
 from booking.db_setup import upgrade_database
 from booking.notify import deliver_pending
+from booking.transfer_notify import deliver_transfers
+from followup.job import run_followups
 from privacy.retention import run_scheduled_purge
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,14 @@ async def _periodic_jobs() -> None:
                 log.info("notifications: %s delivered, %s failed", delivered, failed)
         except Exception:  # noqa: BLE001 - the job must survive a bad run
             log.exception("periodic job failed")
+        try:
+            # Transfers (resident and receiving team told) and follow-ups (once across processes).
+            await asyncio.to_thread(deliver_transfers)
+            report = await asyncio.to_thread(run_followups)
+            if report.sent or report.failed:
+                log.info("follow-ups: %s sent, %s failed", report.sent, report.failed)
+        except Exception:  # noqa: BLE001
+            log.exception("follow-up job failed")
         await asyncio.sleep(JOB_PERIOD_S)
 
 
