@@ -20,7 +20,7 @@ from privacy.trackers import TrackerStoreAdmin, cutoff_timestamp
 
 log = logging.getLogger(__name__)
 
-CLOSED_STATUSES = ("held", "no_show", "cancelled")
+CLOSED_STATUSES = ("held", "no_show", "cancelled", "rights_opened", "rights_refused", "abandoned")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 # Each adapter package exposes an APIRouter named `router`; missing ones are skipped so that
 # the web process still starts while a package is being built.
-ROUTERS = ["web.ics", "channels.web.router", "staff.router", "guide.router"]
+ROUTERS = ["web.ics", "channels.web.router", "staff.router", "guide.router", "guide.booking", "web.followup"]
 
 
 def create_app() -> FastAPI:
