@@ -4,6 +4,7 @@ when a bot token is configured, the Telegram process. Used by `make run` and the
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import string
@@ -18,6 +19,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+# Starts `rasa` with the HTTP API token taken from the environment (RASA_API_TOKEN, removed
+# before Rasa runs): a token on the command line would be readable by every local user (ps).
+RASA_WITH_TOKEN = ("import os, sys; from rasa.__main__ import main; "
+                   "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('RASA_API_TOKEN')]; "
+                   "main()")
 MODEL_DIR = ROOT / "models"
 
 
@@ -55,7 +62,15 @@ class Stack:
     web_port: int = 8000
     env_overrides: dict[str, str] = field(default_factory=dict)
     with_telegram: bool | None = None  # None: when TELEGRAM_BOT_TOKEN is set
+    # Rasa's HTTP API (trackers, events, actions, models) stays off in `make run`. Tests that read
+    # a tracker turn it on: loopback only, with a random token made for this run.
+    enable_api: bool = False
+    api_token: str = field(default="", repr=False)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.enable_api and not self.api_token:
+            self.api_token = secrets.token_urlsafe(32)
 
     @property
     def log_dir(self) -> Path:
@@ -68,6 +83,17 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    def api_get(self, path: str, **kwargs: object) -> httpx.Response:
+        """GET on Rasa's HTTP API with this run's token (tests only: the API is off otherwise)."""
+        if not self.enable_api:
+            raise RuntimeError("Rasa's HTTP API is off: create the Stack with enable_api=True")
+        return httpx.get(f"{self.rasa_url}{path}", params={"token": self.api_token}, **kwargs)
+
+    def tracker(self, sender: str) -> dict:
+        resp = self.api_get(f"/conversations/{sender}/tracker", timeout=30)
+        resp.raise_for_status()
+        return resp.json()
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -86,6 +112,9 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         })
         env.update(self.env_overrides)
+        env.pop("RASA_API_TOKEN", None)
+        if self.enable_api:
+            env["RASA_API_TOKEN"] = self.api_token
         return env
 
     def render_endpoints(self, env: dict[str, str]) -> Path:
@@ -102,10 +131,11 @@ class Stack:
         cmds = {
             "actions": [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
                         "--port", str(self.actions_port)],
-            "rasa": [str(RASA_BIN), "run", "--model", str(MODEL_DIR), "--enable-api",
+            "rasa": [*self._rasa_launcher(), "run", "--model", str(MODEL_DIR),
                      "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                      "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
-                     "--log-file", str(self.log_dir / "rasa.log")],
+                     "--log-file", str(self.log_dir / "rasa.log"),
+                     *(["--enable-api"] if self.enable_api else [])],
             "web": [str(APP_PYTHON), "-m", "uvicorn", "web.app:create_app", "--factory",
                     "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
                     "--no-access-log", "--ws", "none"],
@@ -114,6 +144,12 @@ class Stack:
         if telegram:
             cmds["telegram"] = [str(APP_PYTHON), "-m", "channels.telegram"]
         return cmds
+
+    def _rasa_launcher(self) -> list[str]:
+        if not self.enable_api:
+            return [str(RASA_BIN)]
+        # `--enable-api` goes after "run" (an argument of the sub-command); the token is appended.
+        return [str(RASA_PYTHON), "-c", RASA_WITH_TOKEN]
 
     def busy_ports(self) -> list[int]:
         busy = []
@@ -184,7 +220,7 @@ def main() -> int:
         print(f"Prêt en {time.monotonic() - started:.0f} s.\n"
               f"  Page de démonstration : {stack.web_url}/\n"
               f"  Espace professionnels : {stack.web_url}/staff\n"
-              f"  API REST de Rasa      : {stack.rasa_url}/webhooks/rest/webhook\n"
+              f"  Canal REST de Rasa    : {stack.rasa_url}/webhooks/rest/webhook (local)\n"
               f"Ctrl-C pour tout arrêter.", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)

@@ -33,7 +33,7 @@ def _sender(page) -> str:
 
 
 def _requested(stack, sender: str):  # noqa: ANN202
-    return httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()["slots"]["requested_slot"]
+    return stack.tracker(sender)["slots"]["requested_slot"]
 
 
 def _wait_reply(page, before: int) -> None:
