@@ -16,15 +16,20 @@ from pathlib import Path
 
 import httpx
 
+from core.settings import secure_run_dir
+from ops import log_pump
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
-# Starts `rasa` with the HTTP API token taken from the environment (RASA_API_TOKEN, removed
-# before Rasa runs): a token on the command line would be readable by every local user (ps).
-RASA_WITH_TOKEN = ("import os, sys; from rasa.__main__ import main; "
-                   "sys.argv = ['rasa', *sys.argv[1:], '--auth-token', os.environ.pop('RASA_API_TOKEN')]; "
-                   "main()")
+# Starts `rasa` with the redaction filter of the other processes, and the HTTP API token (when
+# the API is on) taken from the environment (RASA_API_TOKEN, removed before Rasa runs): a token
+# on the command line would be readable by every local user (ps).
+RASA_LAUNCH = ("import os, sys; from privacy.logging_filter import install_redaction; install_redaction(); "
+               "token = os.environ.pop('RASA_API_TOKEN', ''); "
+               "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token', token] if token else [])]; "
+               "from rasa.__main__ import main; main()")
 MODEL_DIR = ROOT / "models"
 
 
@@ -49,9 +54,14 @@ def tracker_store_env(kind: str, run_dir: Path) -> tuple[str, dict[str, str]]:
             "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1"),
             "REDIS_PORT": os.environ.get("REDIS_PORT", "6379"),
             "REDIS_DB": os.environ.get("REDIS_DB", "0"),
+            "REDIS_PASSWORD": os.environ.get("REDIS_PASSWORD", ""),
             "TRACKER_RECORD_EXPIRY": str(int(os.environ.get("TRACKER_RETENTION_DAYS", "30")) * 86400),
         }
     return "bot/endpoints.yml", {"RASA_TRACKER_DB": str(run_dir / "rasa_trackers.db")}
+
+
+# Left as ${VAR} in the rendered endpoints file; Rasa expands them from its environment.
+SECRET_VARIABLES = ("PG_PASSWORD", "REDIS_PASSWORD")
 
 
 @dataclass
@@ -118,12 +128,18 @@ class Stack:
         return env
 
     def render_endpoints(self, env: dict[str, str]) -> Path:
-        """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably."""
+        """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably.
+        Passwords stay `${VAR}` in the rendered file (Rasa reads them from its environment, a
+        whole value being one variable): the run folder holds no password."""
         template, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
         env.update(store_env)
-        rendered = string.Template((ROOT / template).read_text()).substitute(env)
+        values = {**env, **{name: "${" + name + "}" for name in SECRET_VARIABLES}}
+        rendered = string.Template((ROOT / template).read_text()).substitute(values)
+        for name in SECRET_VARIABLES:  # Rasa expands ${VAR} in plain YAML values only, not quoted
+            rendered = rendered.replace('"${' + name + '}"', "${" + name + "}")
         path = self.run_dir / "endpoints.yml"
         path.write_text(rendered)
+        path.chmod(0o600)
         return path
 
     def commands(self, env: dict[str, str]) -> dict[str, list[str]]:
@@ -134,7 +150,6 @@ class Stack:
             "rasa": [*self._rasa_launcher(), "run", "--model", str(MODEL_DIR),
                      "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                      "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
-                     "--log-file", str(self.log_dir / "rasa.log"),
                      *(["--enable-api"] if self.enable_api else [])],
             "web": [str(APP_PYTHON), "-m", "uvicorn", "web.app:create_app", "--factory",
                     "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
@@ -146,10 +161,7 @@ class Stack:
         return cmds
 
     def _rasa_launcher(self) -> list[str]:
-        if not self.enable_api:
-            return [str(RASA_BIN)]
-        # `--enable-api` goes after "run" (an argument of the sub-command); the token is appended.
-        return [str(RASA_PYTHON), "-c", RASA_WITH_TOKEN]
+        return [str(RASA_PYTHON), "-c", RASA_LAUNCH]
 
     def busy_ports(self) -> list[int]:
         busy = []
@@ -163,16 +175,19 @@ class Stack:
         if busy := self.busy_ports():
             raise RuntimeError(f"port(s) déjà utilisé(s) : {', '.join(map(str, busy))} "
                                "(l'assistant tourne-t-il déjà ? sinon changez RASA_PORT, ACTIONS_PORT, WEB_PORT)")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        secure_run_dir(self.run_dir)
+        self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = self.environment()
         # The database schema first: the action server books into it from the first message.
         subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
         for name, cmd in self.commands(env).items():
-            log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
             # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
-            self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                                    stderr=subprocess.STDOUT, start_new_session=True)
+            # Output goes through a pipe into logs/<name>.log, redacted and rotated (ops/log_pump.py).
+            self.processes[name] = proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            log_pump.pump(proc.stdout, self.log_dir / f"{name}.log")
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout

@@ -1,6 +1,8 @@
 """Retention: what is deleted because it has been kept long enough.
 
 - Conversations (Rasa trackers) whose last message is older than TRACKER_RETENTION_DAYS (30).
+- Log files (logs/ of the run folder) not written for LOG_RETENTION_DAYS (30): the rotating
+  logs keep 30 days themselves; this catches files of older runs and renamed processes.
 - Closed appointment requests (held, no_show, cancelled) not touched for REQUEST_RETENTION_DAYS
   (365). Open requests (new, contacted) are never purged: staff still have to act on them.
 """
@@ -8,8 +10,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -55,6 +60,25 @@ def purge_requests(days: int, *, now: datetime | None = None, dry_run: bool = Fa
         return len(requests)
 
 
+def log_retention_days() -> int:
+    return int(os.environ.get("LOG_RETENTION_DAYS", "30"))
+
+
+def purge_logs(log_dir, days: int | None = None, *, now: float | None = None) -> int:  # noqa: ANN001
+    """Delete files under `log_dir` last modified more than `days` ago; returns how many."""
+    days = log_retention_days() if days is None else days
+    limit = (now or time.time()) - days * 86400
+    removed = 0
+    for path in sorted(Path(log_dir).rglob("*")) if Path(log_dir).is_dir() else []:
+        try:
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
 def purge(
     now: datetime | None = None,
     *,
@@ -75,6 +99,8 @@ def purge(
             admin.close()
     requests = purge_requests(settings.request_retention_days, now=now, dry_run=dry_run,
                               url=db_url or settings.database_url)
+    if not dry_run:
+        purge_logs(settings.run_dir / "logs", now=now.timestamp())
     return PurgeReport(trackers_removed=trackers, requests_removed=requests,
                        tracker_days=settings.tracker_retention_days,
                        request_days=settings.request_retention_days, dry_run=dry_run)
