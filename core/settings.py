@@ -67,6 +67,7 @@ class Settings:
     smtp_from: str = "avecvous@localhost"
     smtp_user: str = ""
     smtp_password: str = field(repr=False, default="")
+    smtp_tls: str = "starttls"  # or "tls" (implicit TLS, port 465); plain only to 127.0.0.1
     tracker_retention_days: int = 30
     request_retention_days: int = 365
 
@@ -95,6 +96,7 @@ def get_settings() -> Settings:
         smtp_from=_env("SMTP_FROM", "avecvous@localhost"),
         smtp_user=_env("SMTP_USER"),
         smtp_password=_env("SMTP_PASSWORD"),
+        smtp_tls="tls" if _env("SMTP_TLS", "starttls").strip().lower() == "tls" else "starttls",
         tracker_retention_days=int(_env("TRACKER_RETENTION_DAYS", "30")),
         request_retention_days=int(_env("REQUEST_RETENTION_DAYS", "365")),
     )

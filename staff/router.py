@@ -24,7 +24,8 @@ from booking.models import (
     StatusChange,
 )
 from booking.passwords import MIN_LENGTH
-from staff import account_state, accounts, audit, requests_view, sessions, stats_view, throttle
+from privacy import audit
+from staff import account_state, accounts, requests_view, sessions, stats_view, throttle
 from staff.csv_export import build_csv
 from staff.formatting import PARIS
 from staff.session import password_fingerprint

@@ -22,6 +22,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
 
+from privacy import links
+
 log = logging.getLogger(__name__)
 
 SORRY_FORM = "Désolé, je n'ai pas pu lire cette réponse. Pouvez-vous la redonner autrement ?"
@@ -176,6 +178,9 @@ def install() -> None:
         if not isinstance(name, str):
             return await original(self, action_call)
         action_call = {**action_call, "tracker": clean_tracker_json(action_call.get("tracker"))}
+        sender = (action_call.get("tracker") or {}).get("sender_id") if isinstance(action_call.get("tracker"), dict) else None
+        # Links made by this action belong to this conversation: erased with it.
+        context = links.current_conversation.set(sender if isinstance(sender, str) else None)
         try:
             return await original(self, action_call)
         except (ActionExecutionRejection, ActionNotFoundException):
@@ -183,5 +188,7 @@ def install() -> None:
         except Exception as exc:  # noqa: BLE001 - the resident must get an answer
             log.error("action %s failed: %s", name, type(exc).__name__)
             return fallback_response(self, name, action_call)
+        finally:
+            links.current_conversation.reset(context)
 
     ActionExecutor.run = guarded_run

@@ -1,5 +1,5 @@
 """Security (issue 12): server-side staff sessions, audit log, account state (temporary
-password, TOTP).
+password, TOTP), opaque links (summary and calendar) kept server-side.
 
 Revision ID: 0003_security
 Revises: 0002
@@ -50,9 +50,28 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
+    op.create_table('opaque_links',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('conversation_id', sa.String(length=128), nullable=True),
+    sa.Column('reference', sa.String(length=16), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('opaque_links', schema=None) as batch_op:
+        batch_op.create_index('ix_opaque_links_conversation', ['conversation_id'], unique=False)
+        batch_op.create_index('ix_opaque_links_expires', ['expires_at'], unique=False)
+        batch_op.create_index('ix_opaque_links_reference', ['reference'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('opaque_links', schema=None) as batch_op:
+        batch_op.drop_index('ix_opaque_links_reference')
+        batch_op.drop_index('ix_opaque_links_expires')
+        batch_op.drop_index('ix_opaque_links_conversation')
+    op.drop_table('opaque_links')
     op.drop_table('staff_account_state')
     with op.batch_alter_table('staff_audit', schema=None) as batch_op:
         batch_op.drop_index('ix_staff_audit_request')

@@ -27,7 +27,8 @@ from staff_fixtures import (  # noqa: E402
 from booking.models import AppointmentRequest, StaffUser  # noqa: E402
 from core.db import session_scope  # noqa: E402
 from core.settings import get_settings  # noqa: E402
-from staff import account_state, audit  # noqa: E402
+from privacy import audit  # noqa: E402
+from staff import account_state  # noqa: E402
 from staff.session import COOKIE_NAME  # noqa: E402
 
 XSS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)",
