@@ -152,3 +152,16 @@ def test_links_and_audit_are_purged_by_the_daily_job(db_url):
     links.create_link("summary", {"x": 1}, ttl=timedelta(seconds=1))
     assert links.purge_expired(datetime.now(timezone.utc) + timedelta(seconds=5)) == 1
 
+
+
+def test_guide_cookie_cannot_be_read_forged_or_kept(db_url):
+    from guide import state
+
+    encounter = state.Encounter(profile={"income_monthly": 640, "disability": "yes_adult", "commune": "54395"},
+                                order=["income_monthly", "disability", "commune"])
+    cookie = state.dump(encounter)
+    for text in _decodings(cookie):
+        assert "640" not in text and "yes_adult" not in text and "54395" not in text
+    assert state.load(cookie).profile == encounter.profile
+    assert state.load(cookie[:-4] + "AAAA") is None
+    assert state.load(cookie, max_age=-1) is None
