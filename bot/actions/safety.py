@@ -30,7 +30,7 @@ SORRY_FORM = "Désolé, je n'ai pas pu lire cette réponse. Pouvez-vous la redon
 SORRY = "Désolé, un problème m'empêche de répondre à cela. Pouvez-vous réessayer ou reformuler ?"
 
 # Slots and entities that only ever hold a string (identifiers, names, numbers as typed).
-TEXT_SLOTS = frozenset({"reference_to_cancel", "booking_reference", "cancel_contact",
+TEXT_SLOTS = frozenset({"reference_to_cancel", "booking_reference", "cancel_contact", "booking_slot", "booking_contact",
                         "booking_first_name", "booking_team", "requested_slot"})
 TEXT_ENTITIES = frozenset({"reference", "phone", "slot_choice", "choice", "benefit_id", "commune"})
 NUMBER_ENTITIES = frozenset({"latitude", "longitude"})
