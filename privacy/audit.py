@@ -20,6 +20,8 @@ ACTION_LABELS = {
     "logout": "Déconnexion",
     "read": "Lecture d'une demande",
     "status": "Changement de statut",
+    "transfer": "Transfert à une autre équipe",  # staff/router.py of the partners branch
+    "revert": "Annulation d'un changement",
     "export": "Export CSV",
     "password": "Mot de passe changé",
     "totp_on": "Double authentification activée",
