@@ -1,27 +1,25 @@
-"""Signed links to a request's .ics invitation: the reference alone is guessable, the link is not."""
+"""Links to a request's .ics invitation: an opaque random id (privacy/links.py), not the
+reference (guessable) nor a signature of it (readable, never expiring). The link expires 90 days
+after it was made and is deleted when the resident erases their data."""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from datetime import timedelta
 
 from core.settings import get_settings
+from privacy import links
 
-_SALT = "ics-link"
-
-
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(get_settings().secret_key, salt=_SALT)
+KIND = "ics"
+TTL = timedelta(days=90)
 
 
 def ics_token(reference: str) -> str:
-    return _serializer().dumps(reference)
+    return links.create_link(KIND, {"reference": reference}, ttl=TTL, reference=reference)
 
 
 def reference_from_token(token: str) -> str | None:
-    try:
-        value = _serializer().loads(token)
-    except BadSignature:
-        return None
+    data = links.resolve(KIND, token)
+    value = data.get("reference") if data else None
     return value if isinstance(value, str) else None
 
 

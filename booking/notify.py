@@ -2,7 +2,11 @@
 
 The request row is the outbox: `notified_at` stays NULL until one channel delivered; failures are
 counted and retried later with a growing delay, so a notification problem never loses a booking.
-The summary and likely benefits are included only when the resident consented.
+A notification carries the reference, the kind, the urgency and a link to the request in the
+staff inbox, never the situation (no name, phone, summary or benefit): a Telegram group or a
+mailbox is read by more people, on more devices, than the inbox behind its login.
+E-mail goes over TLS (STARTTLS, or SMTP_TLS=tls for implicit TLS); only a relay on this machine
+(127.0.0.1) may be reached without it.
 Logs carry the request id and the error class, never personal data.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import smtplib
+import ssl
 import threading
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -18,8 +23,7 @@ from email.message import EmailMessage
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from booking.contacts import display_phone
-from booking.models import CHANNEL_LABELS, KIND_LABELS, AppointmentRequest
+from booking.models import KIND_LABELS, AppointmentRequest
 from booking.slots import format_local
 from core.db import session_scope
 from core.settings import Settings, get_settings
@@ -37,40 +41,24 @@ class ChannelError(Exception):
 # --- message ------------------------------------------------------------------------------------
 
 
-def _benefit_name(item) -> str:  # noqa: ANN001
-    """Benefits may be stored as ids or as {"id": ..., "name": ...}."""
-    if isinstance(item, dict):
-        return str(item.get("name") or item.get("id") or "")
-    return str(item)
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
-def team_message(req: AppointmentRequest, team_name: str) -> tuple[str, str]:
-    """(subject, text) in French for the team."""
+def team_message(req: AppointmentRequest, team_name: str, public_url: str | None = None) -> tuple[str, str]:
+    """(subject, text) in French for the team: no personal data, a link to the inbox."""
     urgent = " – URGENT" if req.urgent_flag else ""
     subject = f"Nouvelle demande {req.reference}{urgent}"
     when = KIND_LABELS.get(req.kind, req.kind)
     if req.slot_start is not None:
         when += f" : {format_local(req.slot_start, with_year=True)}"
+    base = (public_url or get_settings().public_url).rstrip("/")
     lines = [
         f"Nouvelle demande {req.reference} pour {team_name}.",
         f"Type : {when}.",
     ]
-    if req.preferred_time_note:
-        lines.append(f"Moment souhaité : {req.preferred_time_note}")
-    lines.append(f"Prénom : {req.first_name}")
-    if req.contact_phone:
-        lines.append(f"Téléphone : {display_phone(req.contact_phone)}")
-    lines.append(f"Contact par : {CHANNEL_LABELS.get(req.contact_channel, req.contact_channel)}")
     if req.urgent_flag:
         lines.append("⚠ La personne a décrit une situation qui semble urgente. Rappelez-la vite.")
-    if req.consent_summary and (req.summary or req.likely_benefits):
-        if req.summary:
-            lines.append(f"Résumé (partagé avec l'accord de la personne) : {req.summary}")
-        if req.likely_benefits:
-            lines.append("Droits possibles : " + ", ".join(_benefit_name(b) for b in req.likely_benefits))
-    else:
-        lines.append("La personne n'a pas partagé le résumé de sa situation.")
-    lines.append("Voir la demande dans l'espace équipe.")
+    lines.append(f"Voir la demande dans l'espace équipe : {base}/staff/requests/{req.id}")
     return subject, "\n".join(lines)
 
 
@@ -104,13 +92,21 @@ def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
     msg["To"] = to
     msg["Subject"] = subject
     msg.set_content(text)
+    context = ssl.create_default_context()  # certificates and host names are checked
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
-            if settings.smtp_user:
+        if settings.smtp_tls == "tls":
+            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=15, context=context)
+        else:
+            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15)
+        with smtp:
+            if settings.smtp_tls != "tls":
                 smtp.ehlo()
                 if smtp.has_extn("starttls"):
-                    smtp.starttls()
+                    smtp.starttls(context=context)
                     smtp.ehlo()
+                elif settings.smtp_host not in LOOPBACK_HOSTS:
+                    raise ChannelError("email: the server offers no STARTTLS (refused without TLS)")
+            if settings.smtp_user:
                 smtp.login(settings.smtp_user, settings.smtp_password)
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
@@ -123,7 +119,7 @@ def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
 def _deliver_one(req: AppointmentRequest, settings: Settings) -> tuple[bool, str | None]:
     """Try every configured channel; delivered when at least one worked."""
     team = req.team
-    subject, text = team_message(req, team.name)
+    subject, text = team_message(req, team.name, settings.public_url)
     tried, errors = 0, []
     if team.telegram_chat_id and settings.telegram_token:
         tried += 1

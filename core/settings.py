@@ -15,6 +15,22 @@ def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def secure_run_dir(run_dir: Path) -> Path:
+    """The run folder holds conversations, databases, logs and the secret key: only its owner
+    reads it. Sets this process's umask (inherited by the children it starts) so that every file
+    created later is 0600 and every folder 0700, and tightens what an older run left behind."""
+    os.umask(0o077)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in [run_dir, *run_dir.rglob("*")]:
+        try:
+            if path.is_symlink():
+                continue
+            path.chmod(0o700 if path.is_dir() else 0o600)
+        except OSError:  # vanished meanwhile, or not ours
+            pass
+    return run_dir
+
+
 def _secret_key(run_dir: Path) -> str:
     """A stable secret for signing sessions: from the environment, else kept in the run folder."""
     if value := _env("AVECVOUS_SECRET_KEY"):
@@ -22,10 +38,12 @@ def _secret_key(run_dir: Path) -> str:
     path = run_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
-    path.write_text(value)
-    path.chmod(0o600)
+    # Created 0600 from the start: no moment where another user could read it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
     return value
 
 
@@ -49,14 +67,14 @@ class Settings:
     smtp_from: str = "avecvous@localhost"
     smtp_user: str = ""
     smtp_password: str = field(repr=False, default="")
+    smtp_tls: str = "starttls"  # or "tls" (implicit TLS, port 465); plain only to 127.0.0.1
     tracker_retention_days: int = 30
     request_retention_days: int = 365
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    run_dir = Path(_env("AVECVOUS_RUN_DIR", str(PROJECT_ROOT / "run"))).resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = secure_run_dir(Path(_env("AVECVOUS_RUN_DIR", str(PROJECT_ROOT / "run"))).resolve())
     rasa_port = int(_env("RASA_PORT", "5005"))
     web_port = int(_env("WEB_PORT", "8000"))
     return Settings(
@@ -78,6 +96,7 @@ def get_settings() -> Settings:
         smtp_from=_env("SMTP_FROM", "avecvous@localhost"),
         smtp_user=_env("SMTP_USER"),
         smtp_password=_env("SMTP_PASSWORD"),
+        smtp_tls="tls" if _env("SMTP_TLS", "starttls").strip().lower() == "tls" else "starttls",
         tracker_retention_days=int(_env("TRACKER_RETENTION_DAYS", "30")),
         request_retention_days=int(_env("REQUEST_RETENTION_DAYS", "365")),
     )

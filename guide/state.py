@@ -1,18 +1,22 @@
-"""The state of one encounter, kept in a signed cookie in the volunteer's browser.
+"""The state of one encounter, kept in an encrypted cookie in the volunteer's browser.
 
 Nothing is stored on the server (privacy): the answers live in the cookie until the volunteer
-ends the encounter or it expires. The signature (itsdangerous, the project's secret key) stops
-anyone from forging or editing it; it is not encryption, so the cookie is HttpOnly and scoped to
-/guide.
+ends the encounter or it expires. The cookie is encrypted and authenticated (Fernet: AES + HMAC,
+key derived from the project's secret key): nobody can read the answers from it (a shared
+computer, a browser extension, a proxy log), forge or edit it. It is also HttpOnly and scoped
+to /guide.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from cryptography.fernet import Fernet, InvalidToken
 
 from benefits import load_questions
 from core.settings import get_settings
@@ -59,20 +63,23 @@ class Encounter:
                    finished=bool(data.get("f")))
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
+def _fernet() -> Fernet:
+    key = hashlib.sha256(f"{_SALT}|{get_settings().secret_key}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def dump(encounter: Encounter) -> str:
-    return _serializer().dumps(encounter.to_data())
+    plain = json.dumps(encounter.to_data(), separators=(",", ":"), ensure_ascii=False).encode()
+    return _fernet().encrypt(plain).decode("ascii")
 
 
 def load(token: str | None, max_age: int = MAX_AGE_SECONDS) -> Encounter | None:
     """The encounter in a cookie value, or None when absent, forged, expired or malformed."""
-    if not token:
+    if not token or len(token) > 8000:
         return None
     try:
-        data = _serializer().loads(token, max_age=max_age)
-    except BadSignature:  # also SignatureExpired
+        plain = _fernet().decrypt(token.encode("ascii", errors="replace"), ttl=max_age)
+        data = json.loads(plain)
+    except (InvalidToken, ValueError):  # also expired
         return None
     return Encounter.from_data(data)

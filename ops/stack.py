@@ -4,6 +4,7 @@ when a bot token is configured, the Telegram process. Used by `make run` and the
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import string
@@ -15,9 +16,20 @@ from pathlib import Path
 
 import httpx
 
+from core.settings import secure_run_dir
+from ops import log_pump
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+# Starts `rasa` with the redaction filter of the other processes, and the HTTP API token (when
+# the API is on) taken from the environment (RASA_API_TOKEN, removed before Rasa runs): a token
+# on the command line would be readable by every local user (ps).
+RASA_LAUNCH = ("import os, sys; from privacy.logging_filter import install_redaction; install_redaction(); "
+               "token = os.environ.pop('RASA_API_TOKEN', ''); "
+               "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token', token] if token else [])]; "
+               "from rasa.__main__ import main; main()")
 MODEL_DIR = ROOT / "models"
 
 
@@ -42,9 +54,14 @@ def tracker_store_env(kind: str, run_dir: Path) -> tuple[str, dict[str, str]]:
             "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1"),
             "REDIS_PORT": os.environ.get("REDIS_PORT", "6379"),
             "REDIS_DB": os.environ.get("REDIS_DB", "0"),
+            "REDIS_PASSWORD": os.environ.get("REDIS_PASSWORD", ""),
             "TRACKER_RECORD_EXPIRY": str(int(os.environ.get("TRACKER_RETENTION_DAYS", "30")) * 86400),
         }
     return "bot/endpoints.yml", {"RASA_TRACKER_DB": str(run_dir / "rasa_trackers.db")}
+
+
+# Left as ${VAR} in the rendered endpoints file; Rasa expands them from its environment.
+SECRET_VARIABLES = ("PG_PASSWORD", "REDIS_PASSWORD")
 
 
 @dataclass
@@ -55,7 +72,15 @@ class Stack:
     web_port: int = 8000
     env_overrides: dict[str, str] = field(default_factory=dict)
     with_telegram: bool | None = None  # None: when TELEGRAM_BOT_TOKEN is set
+    # Rasa's HTTP API (trackers, events, actions, models) stays off in `make run`. Tests that read
+    # a tracker turn it on: loopback only, with a random token made for this run.
+    enable_api: bool = False
+    api_token: str = field(default="", repr=False)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.enable_api and not self.api_token:
+            self.api_token = secrets.token_urlsafe(32)
 
     @property
     def log_dir(self) -> Path:
@@ -68,6 +93,17 @@ class Stack:
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    def api_get(self, path: str, **kwargs: object) -> httpx.Response:
+        """GET on Rasa's HTTP API with this run's token (tests only: the API is off otherwise)."""
+        if not self.enable_api:
+            raise RuntimeError("Rasa's HTTP API is off: create the Stack with enable_api=True")
+        return httpx.get(f"{self.rasa_url}{path}", params={"token": self.api_token}, **kwargs)
+
+    def tracker(self, sender: str) -> dict:
+        resp = self.api_get(f"/conversations/{sender}/tracker", timeout=30)
+        resp.raise_for_status()
+        return resp.json()
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -86,15 +122,24 @@ class Stack:
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         })
         env.update(self.env_overrides)
+        env.pop("RASA_API_TOKEN", None)
+        if self.enable_api:
+            env["RASA_API_TOKEN"] = self.api_token
         return env
 
     def render_endpoints(self, env: dict[str, str]) -> Path:
-        """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably."""
+        """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably.
+        Passwords stay `${VAR}` in the rendered file (Rasa reads them from its environment, a
+        whole value being one variable): the run folder holds no password."""
         template, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
         env.update(store_env)
-        rendered = string.Template((ROOT / template).read_text()).substitute(env)
+        values = {**env, **{name: "${" + name + "}" for name in SECRET_VARIABLES}}
+        rendered = string.Template((ROOT / template).read_text()).substitute(values)
+        for name in SECRET_VARIABLES:  # Rasa expands ${VAR} in plain YAML values only, not quoted
+            rendered = rendered.replace('"${' + name + '}"', "${" + name + "}")
         path = self.run_dir / "endpoints.yml"
         path.write_text(rendered)
+        path.chmod(0o600)
         return path
 
     def commands(self, env: dict[str, str]) -> dict[str, list[str]]:
@@ -102,10 +147,10 @@ class Stack:
         cmds = {
             "actions": [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "bot.actions",
                         "--port", str(self.actions_port)],
-            "rasa": [str(RASA_BIN), "run", "--model", str(MODEL_DIR), "--enable-api",
+            "rasa": [*self._rasa_launcher(), "run", "--model", str(MODEL_DIR),
                      "--interface", "127.0.0.1", "--port", str(self.rasa_port),
                      "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
-                     "--log-file", str(self.log_dir / "rasa.log")],
+                     *(["--enable-api"] if self.enable_api else [])],
             "web": [str(APP_PYTHON), "-m", "uvicorn", "web.app:create_app", "--factory",
                     "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
                     "--no-access-log", "--ws", "none"],
@@ -114,6 +159,9 @@ class Stack:
         if telegram:
             cmds["telegram"] = [str(APP_PYTHON), "-m", "channels.telegram"]
         return cmds
+
+    def _rasa_launcher(self) -> list[str]:
+        return [str(RASA_PYTHON), "-c", RASA_LAUNCH]
 
     def busy_ports(self) -> list[int]:
         busy = []
@@ -127,16 +175,19 @@ class Stack:
         if busy := self.busy_ports():
             raise RuntimeError(f"port(s) déjà utilisé(s) : {', '.join(map(str, busy))} "
                                "(l'assistant tourne-t-il déjà ? sinon changez RASA_PORT, ACTIONS_PORT, WEB_PORT)")
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        secure_run_dir(self.run_dir)
+        self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = self.environment()
         # The database schema first: the action server books into it from the first message.
         subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
         for name, cmd in self.commands(env).items():
-            log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
             # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
-            self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                                    stderr=subprocess.STDOUT, start_new_session=True)
+            # Output goes through a pipe into logs/<name>.log, redacted and rotated (ops/log_pump.py).
+            self.processes[name] = proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            log_pump.pump(proc.stdout, self.log_dir / f"{name}.log")
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
@@ -184,7 +235,7 @@ def main() -> int:
         print(f"Prêt en {time.monotonic() - started:.0f} s.\n"
               f"  Page de démonstration : {stack.web_url}/\n"
               f"  Espace professionnels : {stack.web_url}/staff\n"
-              f"  API REST de Rasa      : {stack.rasa_url}/webhooks/rest/webhook\n"
+              f"  Canal REST de Rasa    : {stack.rasa_url}/webhooks/rest/webhook (local)\n"
               f"Ctrl-C pour tout arrêter.", flush=True)
         while all(p.poll() is None for p in stack.processes.values()):
             time.sleep(1)

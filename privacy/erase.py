@@ -1,4 +1,6 @@
-"""Erase everything kept about one conversation: Rasa's record of it and its appointment requests.
+"""Erase everything kept about one conversation: Rasa's record of it, its appointment requests
+and the links (summary, calendar) made for it. Logs hold none of it (redaction at the source and
+in ops/log_pump.py); team notifications hold only the reference (booking/notify.py).
 
 Called by the bot's /effacer action. Rasa saves the tracker it holds in memory at the END of each
 turn, and its SQL store saves "every event not yet stored" — so events deleted during the turn
@@ -13,7 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from booking.erasure import erase_conversation
+from booking.models import AppointmentRequest
+from core.db import session_scope
+from privacy import links
 from privacy.trackers import StoreUnavailable, TrackerStoreAdmin
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,7 @@ class EraseReport:
     tracker_events_removed: int = 0
     requests_erased: int = 0
     tracker_pending: bool = False  # the conversation is being erased once the current turn is saved
+    links_erased: int = 0
 
     @property
     def anything(self) -> bool:
@@ -102,6 +110,7 @@ def erase_everything(
     Raises StoreUnavailable if the tracker store cannot be reached (requests are erased first)."""
     if not sender_id or not isinstance(sender_id, str):
         return EraseReport()
+    links_erased = _erase_links(sender_id, db_url)
     requests = erase_conversation(sender_id, url=db_url)
     own = admin is None
     admin = admin or TrackerStoreAdmin.from_config()
@@ -109,10 +118,18 @@ def erase_everything(
         requested_at = time.time()
         threading.Thread(target=_erase_in_background, args=(sender_id, requested_at, admin, own),
                          name="privacy-erase", daemon=True).start()
-        return EraseReport(requests_erased=requests, tracker_pending=True)
+        return EraseReport(requests_erased=requests, tracker_pending=True, links_erased=links_erased)
     try:
         events = admin.erase_sender(sender_id)
     finally:
         if own:
             admin.close()
-    return EraseReport(tracker_events_removed=events, requests_erased=requests)
+    return EraseReport(tracker_events_removed=events, requests_erased=requests, links_erased=links_erased)
+
+
+def _erase_links(sender_id: str, db_url: str | None) -> int:
+    """The conversation's links, and those of its requests (made elsewhere, e.g. by staff)."""
+    with session_scope(db_url) as db:
+        references = list(db.scalars(select(AppointmentRequest.reference)
+                                     .where(AppointmentRequest.conversation_id == sender_id)))
+    return links.erase_links(conversation_id=sender_id, references=references, url=db_url)

@@ -12,9 +12,18 @@ from sqlalchemy.orm import Session
 
 from booking import passwords
 from booking.models import STAFF_ROLES, StaffUser, Team
+from staff import account_state, sessions
 
-LOCKED_MESSAGE = ("Trop d'essais de connexion ont échoué. Par sécurité, la connexion est bloquée "
-                  "pendant 15 minutes. Merci de réessayer ensuite.")
+LOCKED_MESSAGE = ("Trop d'essais de connexion ont échoué depuis cette adresse. Par sécurité, la connexion "
+                  "est bloquée pendant 15 minutes. Merci de réessayer ensuite.")
+WRONG_CODE = "Le code de l'application d'authentification ne correspond pas. Vérifiez et réessayez."
+
+
+def wait_message(seconds: int) -> str:
+    if seconds > 120:
+        return LOCKED_MESSAGE
+    return (f"Plusieurs essais ont échoué. Par sécurité, merci d'attendre {seconds} seconde"
+            f"{'s' if seconds > 1 else ''} avant de réessayer.")
 WRONG_CREDENTIALS = "L'adresse e-mail ou le mot de passe ne correspond pas. Vérifiez et réessayez."
 INACTIVE_ACCOUNT = "Ce compte est désactivé. Adressez-vous à un administrateur."
 
@@ -75,10 +84,21 @@ def set_password(db: Session, user: StaffUser, password: str) -> None:
     db.flush()
 
 
+def change_own_password(db: Session, user: StaffUser, password: str) -> None:
+    """The user's own new password: no longer temporary; every open session ends (the caller
+    opens a new one for the browser in use)."""
+    set_password(db, user, password)
+    account_state.set_must_change_password(db, user.id, False)
+    sessions.close_all(db, user.id)
+
+
 def reset_password(db: Session, user: StaffUser) -> str:
-    """Gives a new random password (returned once, to hand over) and ends the user's sessions."""
+    """Gives a new random password (returned once, to hand over, to change at the next login)
+    and ends the user's sessions."""
     password = generate_password()
     set_password(db, user, password)
+    account_state.set_must_change_password(db, user.id, True)
+    sessions.close_all(db, user.id)
     return password
 
 
@@ -111,6 +131,7 @@ def create_user(db: Session, *, email: str, name: str, team_id: str | None, role
     team = _team_or_error(db, team_id)
     if role == "staff" and team is None:
         raise AccountError("Un membre d'équipe doit être rattaché à une équipe.")
+    temporary = password is None
     if password is None:
         password = generate_password()
     elif problem := passwords.password_problem(password):
@@ -119,6 +140,8 @@ def create_user(db: Session, *, email: str, name: str, team_id: str | None, role
                      password_hash=passwords.hash_password(password), active=True)
     db.add(user)
     db.flush()
+    if temporary:  # a password someone else saw: the owner chooses their own at the first login
+        account_state.set_must_change_password(db, user.id, True)
     return user, password
 
 

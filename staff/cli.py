@@ -23,7 +23,7 @@ from booking.models import StaffUser
 from booking.passwords import password_problem
 from core.db import session_scope
 from core.settings import get_settings
-from staff import accounts
+from staff import account_state, accounts, sessions
 
 NOT_READY = ("La base de données n'est pas prête (tables absentes). "
              "Lancez d'abord : python -m booking.cli upgrade-db")
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> str:
         with session_scope(url) as db:
             user, _ = accounts.create_user(db, email=args.email, name=args.name, team_id=args.team,
                                            role="admin" if args.admin else "staff", password=password)
+            account_state.set_must_change_password(db, user.id, generated)
             message = f"Compte créé : {user.email} ({'administrateur' if args.admin else 'équipe ' + str(user.team_id)})."
     elif args.command == "reset-password":
         password, generated = _read_password(args)
@@ -100,6 +101,8 @@ def run(args: argparse.Namespace) -> str:
             if user is None:
                 raise accounts.AccountError(f"Aucun compte pour {args.email.strip().lower()}.")
             accounts.set_password(db, user, password)
+            account_state.set_must_change_password(db, user.id, generated)
+            sessions.close_all(db, user.id)
             message = f"Mot de passe changé pour {user.email}. Ses sessions ouvertes sont fermées."
     else:  # list-users
         with session_scope(url) as db:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 # A cell starting with one of these is read as a formula by spreadsheet software (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters (NUL stops the csv module; the others only confuse spreadsheets).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", "" if value is None else str(value))
     if text.startswith(_FORMULA_STARTS):
         return "'" + text
     return text

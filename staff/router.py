@@ -27,7 +27,8 @@ from booking.models import (
 )
 from booking.passwords import MIN_LENGTH
 from booking.transfer_notify import deliver_transfers_in_background
-from staff import accounts, requests_view, stats_view, throttle
+from privacy import audit
+from staff import account_state, accounts, requests_view, sessions, stats_view, throttle
 from staff.csv_export import build_csv
 from staff.formatting import PARIS
 from staff.session import password_fingerprint
@@ -73,7 +74,8 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, db: Db, email: FormText = "", password: FormText = "", next: FormText = "") -> Response:
+def login(request: Request, db: Db, email: FormText = "", password: FormText = "", next: FormText = "",
+          code: FormText = "") -> Response:
     email = email.strip().lower()
     target = safe_next(next)
     ip = request.client.host if request.client else None
@@ -84,28 +86,41 @@ def login(request: Request, db: Db, email: FormText = "", password: FormText = "
 
     if not email or not password:
         return refuse("Indiquez votre adresse e-mail et votre mot de passe.", 400)
-    if throttle.is_locked(db, email, ip):
-        return refuse(accounts.LOCKED_MESSAGE, 429)
+    if wait := throttle.wait_seconds(db, email, ip):
+        return refuse(accounts.wait_message(wait), 429)
     user, problem = accounts.authenticate(db, email, password)
+    secret = account_state.totp_secret(db, user.id) if user is not None else None
+    if user is not None and secret and not account_state.totp_matches(secret, code):
+        user, problem = None, accounts.WRONG_CODE
     if user is None:
         throttle.record_failure(db, email, ip)
+        known = accounts.find_user(db, email)
+        audit.record(db, known.id if known else None, "login_failed")
         db.commit()
-        if throttle.is_locked(db, email, ip):
-            return refuse(accounts.LOCKED_MESSAGE, 429)
         return refuse(problem, 401)
     throttle.clear_account(db, email)
+    token = sessions.open_session(db, user.id)
+    audit.record(db, user.id, "login")
     db.commit()
     session = session_of(request)
     session.clear()  # a fresh session: nothing from before the login is kept
     session.set("uid", user.id)
+    session.set("sid", token)
     session.set("pw", password_fingerprint(user.password_hash))
     session.rotate_csrf()
+    if account_state.must_change_password(db, user.id):
+        return redirect("/staff/password")
     return redirect(target)
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, db: Db) -> Response:
     session = session_of(request)
+    # The server-side session ends: the same cookie, replayed, opens nothing.
+    sessions.close_session(db, session.get("sid"))
+    if isinstance(session.get("uid"), int):
+        audit.record(db, session.get("uid"), "logout")
+    db.commit()
     session.clear()
     session.flash("Vous êtes déconnecté(e). À bientôt.")
     return redirect("/staff/login")
@@ -113,24 +128,33 @@ def logout(request: Request) -> Response:
 
 # ---------------------------------------------------------------- own password
 
+def _password_context(db: Session, user: StaffUser, error: str | None) -> dict:
+    return {"error": error, "min_length": MIN_LENGTH,
+            "temporary": account_state.must_change_password(db, user.id)}
+
+
 @router.get("/password")
-def password_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "password.html", {"error": None, "min_length": MIN_LENGTH})
+def password_page(request: Request, user: CurrentUser, db: Db) -> Response:
+    return render(request, "password.html", _password_context(db, user, None))
 
 
 @router.post("/password")
 def change_password(request: Request, user: CurrentUser, db: Db, current: FormText = "",
                     new: FormText = "", confirm: FormText = "") -> Response:
     error = accounts.check_new_password(new, confirm)
+    if not error and new == current:
+        error = "Choisissez un mot de passe différent de l'actuel."
     if not accounts.verify(user.password_hash, current):
         error = "Le mot de passe actuel ne correspond pas."
     if error:
-        return render(request, "password.html", {"error": error, "min_length": MIN_LENGTH},
-                      status_code=400)
-    accounts.set_password(db, user, new)
+        return render(request, "password.html", _password_context(db, user, error), status_code=400)
+    accounts.change_own_password(db, user, new)  # ends every session of the account…
+    token = sessions.open_session(db, user.id)  # …and opens a new one here only
+    audit.record(db, user.id, "password")
     db.commit()
     session = session_of(request)
-    session.set("pw", password_fingerprint(user.password_hash))  # stay logged in here only
+    session.set("sid", token)
+    session.set("pw", password_fingerprint(user.password_hash))
     session.flash("Votre mot de passe est changé.")
     return redirect("/staff/requests")
 
@@ -172,6 +196,8 @@ def export_csv(request: Request, user: CurrentUser, db: Db) -> Response:
     filters = requests_view.Filters.from_query(request.query_params)
     items = requests_view.all_requests(db, user, filters)
     header, rows = requests_view.csv_rows(items, requests_view.team_names(db))
+    audit.record(db, user.id, "export", detail=f"{len(rows)} lignes")
+    db.commit()
     today = datetime.now(PARIS).strftime("%Y-%m-%d")
     filename = f"demandes-{user.team_id or 'toutes-equipes'}-{today}.csv"
     return Response(build_csv(header, rows), media_type="text/csv; charset=utf-8",
@@ -183,6 +209,8 @@ def request_detail(request: Request, request_id: int, user: CurrentUser, db: Db)
     item, holds = _readable_request(db, user, request_id)
     consented = item.consent_summary
     last = workflow.last_change(db, item)
+    audit.record(db, user.id, "read", request_id=item.id)
+    db.commit()
     return render(request, "detail.html", {
         "item": item,
         "holds": holds,
@@ -221,6 +249,7 @@ def change_status(request: Request, request_id: int, user: CurrentUser, db: Db, 
     session = session_of(request)
     back = f"/staff/requests/{item.id}"
     opened = opened or []
+    from_status = item.status
     try:
         day = date.fromisoformat(outcome_on) if outcome_on else None
     except ValueError:
@@ -233,6 +262,7 @@ def change_status(request: Request, request_id: int, user: CurrentUser, db: Db, 
         db.rollback()
         session.flash(str(exc), "error")
         return redirect(back)
+    audit.record(db, user.id, "status", request_id=item.id, detail=f"{from_status}→{to_status}")
     db.commit()
     session.flash(f"C'est noté : la demande {item.reference} est maintenant « {STATUS_LABELS[to_status]} ».")
     return redirect(back)
@@ -249,6 +279,7 @@ def transfer_request(request: Request, request_id: int, user: CurrentUser, db: D
         db.rollback()
         session.flash(str(exc), "error")
         return redirect(f"/staff/requests/{item.id}")
+    audit.record(db, user.id, "transfer", request_id=item.id, detail=f"→{to_team}")
     db.commit()
     deliver_transfers_in_background()
     session.flash(f"C'est noté : la demande {item.reference} est transmise à « {moved.to_team.name} ». "
@@ -266,6 +297,7 @@ def revert_change(request: Request, request_id: int, user: AdminUser, db: Db, no
         db.rollback()
         session.flash(str(exc), "error")
         return redirect(f"/staff/requests/{item.id}")
+    audit.record(db, user.id, "revert", request_id=item.id, detail=f"→{item.status}")
     db.commit()
     session.flash(f"Le dernier changement est annulé : la demande est « {STATUS_LABELS[item.status]} ».")
     return redirect(f"/staff/requests/{item.id}")
@@ -310,6 +342,7 @@ def admin_create_user(request: Request, user: AdminUser, db: Db, email: FormText
         ctx = accounts.users_context(db)
         ctx.update(error=str(exc), form={"email": email, "name": name, "team_id": team_id, "role": role})
         return render(request, "admin_users.html", ctx, status_code=400)
+    audit.record(db, user.id, "user_create", target_user_id=created.id)
     db.commit()
     return render(request, "admin_password_shown.html", {"target": created, "password": password, "created": True})
 
@@ -329,6 +362,9 @@ def admin_toggle_user(request: Request, user_id: int, user: AdminUser, db: Db, a
         session.flash("Vous ne pouvez pas désactiver votre propre compte.", "error")
         return redirect("/staff/admin/users")
     target.active = active == "1"
+    if not target.active:
+        sessions.close_all(db, target.id)
+    audit.record(db, user.id, "user_active", target_user_id=target.id, detail="1" if target.active else "0")
     db.commit()
     word = "réactivé" if target.active else "désactivé"
     session.flash(f"Le compte de {target.name} est {word}.")
@@ -338,10 +374,13 @@ def admin_toggle_user(request: Request, user_id: int, user: AdminUser, db: Db, a
 @router.post("/admin/users/{user_id}/password")
 def admin_reset_password(request: Request, user_id: int, user: AdminUser, db: Db) -> Response:
     target = _other_user(db, user_id)
-    password = accounts.reset_password(db, target)
-    db.commit()
+    password = accounts.reset_password(db, target)  # ends the target's sessions
+    audit.record(db, user.id, "user_reset", target_user_id=target.id)
     if target.id == user.id:
-        session_of(request).set("pw", password_fingerprint(target.password_hash))
+        session = session_of(request)
+        session.set("sid", sessions.open_session(db, user.id))
+        session.set("pw", password_fingerprint(target.password_hash))
+    db.commit()
     return render(request, "admin_password_shown.html", {"target": target, "password": password, "created": False})
 
 
@@ -354,6 +393,7 @@ def admin_assign_team(request: Request, user_id: int, user: AdminUser, db: Db, t
     except accounts.AccountError as exc:
         session.flash(str(exc), "error")
         return redirect("/staff/admin/users")
+    audit.record(db, user.id, "user_team", target_user_id=target.id, detail=target.team_id or "-")
     db.commit()
     team_name = target.team.name if target.team else "aucune équipe"
     session.flash(f"{target.name} est rattaché(e) à : {team_name}.")
@@ -374,6 +414,7 @@ def admin_create_team(request: Request, user: AdminUser, db: Db, team_id: FormTe
         ctx = accounts.teams_context(db)
         ctx.update(error=str(exc), form={"team_id": team_id, "name": name, "kind": kind, "phone": phone})
         return render(request, "admin_teams.html", ctx, status_code=400)
+    audit.record(db, user.id, "team_create", detail=team.id)
     db.commit()
     session_of(request).flash(f"L'équipe « {team.name} » est créée.")
     return redirect("/staff/admin/teams")
@@ -385,7 +426,59 @@ def admin_toggle_team(request: Request, team_id: str, user: AdminUser, db: Db, a
     if team is None:
         raise not_found()
     team.active = active == "1"
+    audit.record(db, user.id, "team_active", detail=f"{team.id}:{'1' if team.active else '0'}")
     db.commit()
     word = "réactivée" if team.active else "désactivée"
     session_of(request).flash(f"L'équipe « {team.name} » est {word}.")
     return redirect("/staff/admin/teams")
+
+
+@router.get("/admin/audit")
+def admin_audit(request: Request, user: AdminUser, db: Db) -> Response:
+    entries = audit.recent(db)
+    names = {u.id: u.name for u in db.scalars(select(StaffUser))}
+    return render(request, "admin_audit.html", {"entries": entries, "names": names,
+                                                "labels": audit.ACTION_LABELS})
+
+
+# ---------------------------------------------------------------- two-factor authentication (admins)
+
+def _totp_context(db: Session, user: StaffUser, pending: str | None, error: str | None = None) -> dict:
+    return {"enabled": bool(account_state.totp_secret(db, user.id)), "pending": pending, "error": error,
+            "uri": account_state.provisioning_uri(pending, user.email) if pending else None}
+
+
+@router.get("/totp")
+def totp_page(request: Request, user: AdminUser, db: Db) -> Response:
+    session = session_of(request)
+    pending = None
+    if not account_state.totp_secret(db, user.id):
+        pending = session.get("totp_pending") or account_state.new_totp_secret()
+        session.set("totp_pending", pending)
+    return render(request, "totp.html", _totp_context(db, user, pending))
+
+
+@router.post("/totp")
+def totp_change(request: Request, user: AdminUser, db: Db, action: FormText = "", code: FormText = "",
+                current: FormText = "") -> Response:
+    session = session_of(request)
+    if action == "enable":
+        pending = session.get("totp_pending")
+        if not isinstance(pending, str) or not account_state.totp_matches(pending, code):
+            return render(request, "totp.html", _totp_context(db, user, pending, accounts.WRONG_CODE),
+                          status_code=400)
+        account_state.set_totp_secret(db, user.id, pending)
+        audit.record(db, user.id, "totp_on")
+        db.commit()
+        session.pop("totp_pending")
+        session.flash("La double authentification est activée : le code sera demandé à chaque connexion.")
+        return redirect("/staff/totp")
+    if action == "disable":
+        if not accounts.verify(user.password_hash, current):
+            return render(request, "totp.html", _totp_context(db, user, None, "Le mot de passe actuel ne "
+                                                              "correspond pas."), status_code=400)
+        account_state.set_totp_secret(db, user.id, None)
+        audit.record(db, user.id, "totp_off")
+        db.commit()
+        session.flash("La double authentification est retirée.")
+    return redirect("/staff/totp")

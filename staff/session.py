@@ -2,6 +2,8 @@
 
 Kept inside the router (no app-level middleware), so mounting the router is all it takes.
 The cookie is signed, not encrypted: it holds only ids and random tokens, never personal data.
+Being logged in also needs the server-side session its "sid" names (staff/sessions.py): logging
+out deletes it, so a copy of the cookie is worthless afterwards.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Login throttling: after too many failed logins for one account or from one address, refuse to try.
+"""Login throttling. For an account: a progressive delay, never a lock-out (a stranger typing
+wrong passwords must not keep a social worker out of her inbox): after FREE_TRIES failures,
+each new try must wait 2, 4, 8… seconds after the last failure, at most MAX_DELAY. For an
+address (the attacker's, usually): a lock after MAX_FAILURES_PER_ADDRESS failures in WINDOW.
 
 Failures are kept in the database (table `staff_login_failures`, created by the Alembic migrations)
 so the limit holds across worker processes and restarts. Keys are salted hashes: the table holds neither e-mail addresses nor IPs.
@@ -16,7 +19,9 @@ from booking.models import UTCDateTime
 from core.db import Base
 from core.settings import get_settings
 
-MAX_FAILURES = 5  # per account
+FREE_TRIES = 3  # per account, then a delay that doubles
+MAX_DELAY = timedelta(seconds=60)
+MAX_FAILURES = 5  # kept for callers; the account's delay reaches 4 s at this count
 # Per address: higher, because a whole office (several social workers) often shares one public IP.
 MAX_FAILURES_PER_ADDRESS = 20
 WINDOW = timedelta(minutes=15)
@@ -50,17 +55,35 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def is_locked(session: Session, email: str, ip: str | None, now: datetime | None = None) -> bool:
-    """True when the account or the address had too many failures within WINDOW."""
+def account_delay(failures: int) -> timedelta:
+    if failures < FREE_TRIES:
+        return timedelta(0)
+    return min(MAX_DELAY, timedelta(seconds=2 ** (failures - FREE_TRIES + 1)))
+
+
+def wait_seconds(session: Session, email: str, ip: str | None, now: datetime | None = None) -> int:
+    """How long this login must wait: 0 to try now; the address's lock shows as the rest of WINDOW."""
     now = now or _now()
+    wait = timedelta(0)
+    account_key = _key("account", email)
     for key, limit in keys_for(email, ip):
-        count = session.scalar(
-            select(func.count()).select_from(LoginFailure)
+        count, last = session.execute(
+            select(func.count(), func.max(LoginFailure.at))
             .where(LoginFailure.key == key, LoginFailure.at > now - WINDOW)
-        )
-        if count >= limit:
-            return True
-    return False
+        ).one()
+        if not count:
+            continue
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=timezone.utc)
+        if key == account_key:
+            wait = max(wait, last + account_delay(count) - now)
+        elif count >= limit:
+            wait = max(wait, last + WINDOW - now)
+    return max(0, int(wait.total_seconds() + 0.999))
+
+
+def is_locked(session: Session, email: str, ip: str | None, now: datetime | None = None) -> bool:
+    return wait_seconds(session, email, ip, now) > 0
 
 
 def record_failure(session: Session, email: str, ip: str | None, now: datetime | None = None) -> None:

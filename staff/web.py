@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from booking.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, StaffUser
 from core.db import session_factory
 from core.settings import get_settings
+from staff import account_state, sessions
 from staff.formatting import french_date, french_datetime, short_datetime
 from staff.session import CookieSession, password_fingerprint
 
@@ -73,6 +74,14 @@ class LoginRequired(Exception):
     pass
 
 
+class PasswordChangeRequired(Exception):
+    """A temporary password: every page but the password form and logout leads there."""
+
+
+# Pages open to a user whose password is temporary.
+PASSWORD_CHANGE_PATHS = ("/staff/password", "/staff/logout", "/staff/static/staff.css")
+
+
 def session_of(request: Request) -> CookieSession:
     return request.state.staff_session
 
@@ -125,6 +134,10 @@ class StaffRoute(APIRoute):
                     if not session.csrf_matches(form.get(CSRF_FIELD)):
                         raise _csrf_error()
                 response = await original(request)
+            except PasswordChangeRequired:
+                session.flash("Choisissez d'abord votre propre mot de passe : celui que vous avez reçu "
+                              "est provisoire.", "error")
+                response = redirect("/staff/password")
             except LoginRequired:
                 target = request.url.path
                 if request.url.query:
@@ -158,15 +171,19 @@ FormText = Annotated[str, Form()]
 
 
 def current_user(request: Request, db: Db) -> StaffUser:
-    """The logged-in, still active user whose password has not changed since login."""
+    """The logged-in, still active user whose server-side session is open (not logged out, not
+    ended by a password change) and whose password has not changed since login."""
     session = session_of(request)
     user_id = session.get("uid")
     user = db.get(StaffUser, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active or session.get("pw") != password_fingerprint(user.password_hash):
+    if (user is None or not user.active or session.get("pw") != password_fingerprint(user.password_hash)
+            or not sessions.valid_session(db, session.get("sid"), user.id)):
         if user_id is not None:
             session.clear()
         raise LoginRequired
     request.state.staff_user = user
+    if request.url.path not in PASSWORD_CHANGE_PATHS and account_state.must_change_password(db, user.id):
+        raise PasswordChangeRequired
     return user
 
 

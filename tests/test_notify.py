@@ -79,9 +79,9 @@ def test_new_request_goes_to_telegram_and_email_without_summary(url, bot_api, sm
     assert deliver_pending(url=url, settings=_settings(bot_api, port)) == (1, 0)
     assert len(bot_api.sent) == 1 and str(bot_api.sent[0]["chat_id"]) == CHAT
     text = bot_api.sent[0]["text"]
-    assert req.reference in text and "Awa" in text and "06 12 34 56 78" in text
+    assert req.reference in text and f"/staff/requests/{req.id}" in text
     assert "mercredi 2 décembre 2026 à 9 h 30" in text
-    assert "Loyer impayé" not in text and "pas partagé le résumé" in text
+    assert "Awa" not in text and "06 12 34 56 78" not in text and "Loyer impayé" not in text
     assert len(inbox.messages) == 1
     mail = inbox.messages[0].content.decode()
     assert inbox.messages[0].rcpt_tos == ["equipe@exemple.fr"] and req.reference in mail
@@ -91,13 +91,26 @@ def test_new_request_goes_to_telegram_and_email_without_summary(url, bot_api, sm
     assert deliver_pending(url=url, settings=_settings(bot_api, port)) == (0, 0)  # nothing sent twice
 
 
-def test_summary_is_sent_with_consent(url, bot_api, smtp):
+def test_even_with_consent_the_situation_stays_in_the_inbox(url, bot_api, smtp):
     _book(url, consent_summary=True, summary="Vit seule, petite retraite.",
           likely_benefits=[{"id": "aspa", "name": "Minimum vieillesse (ASPA)"}], urgent_flag=True)
     deliver_pending(url=url, settings=_settings(bot_api, smtp[1]))
     text = bot_api.sent[0]["text"]
-    assert "Vit seule, petite retraite." in text and "Minimum vieillesse (ASPA)" in text
-    assert "urgente" in text
+    mail = smtp[0].messages[0].content.decode()
+    for sent in (text, mail):
+        assert "retraite" not in sent and "ASPA" not in sent and "Awa" not in sent
+    assert "urgente" in text and "URGENT" in mail
+
+
+def test_email_to_a_remote_server_without_starttls_is_refused(url, bot_api, smtp, monkeypatch):
+    from booking import notify
+
+    # The local aiosmtpd offers no STARTTLS: allowed only because it is on 127.0.0.1.
+    monkeypatch.setattr(notify, "LOOPBACK_HOSTS", set())
+    settings = dataclasses.replace(_settings(bot_api, smtp[1]), telegram_token="")
+    _book(url)
+    assert deliver_pending(url=url, settings=settings) == (0, 1)
+    assert smtp[0].messages == []
 
 
 def test_failures_are_logged_without_personal_data_and_retried(url, bot_api, caplog):

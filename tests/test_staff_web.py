@@ -112,17 +112,18 @@ def test_unknown_email_gets_the_same_answer(app):
     assert response.status_code == 401 and "ne correspond pas" in response.text
 
 
-def test_five_failures_lock_the_account_even_with_the_right_password(app):
+def test_failures_delay_the_account_progressively_but_never_lock_its_owner_out(app, monkeypatch):
     client = TestClient(app)
-    for _ in range(throttle.MAX_FAILURES - 1):
+    for _ in range(throttle.FREE_TRIES):
         assert login(client, "alice@exemple.fr", "mauvais-mot-de-passe").status_code == 401
-    locked = login(client, "alice@exemple.fr", "mauvais-mot-de-passe")
-    assert locked.status_code == 429 and "15 minutes" in locked.text
-    response = login(client, "alice@exemple.fr", PASSWORD_A)
-    assert response.status_code == 429
+    delayed = login(client, "alice@exemple.fr", PASSWORD_A)  # even the right password waits…
+    assert delayed.status_code == 429 and "attendre 2 secondes" in html.unescape(delayed.text)
     assert client.get("/staff/requests", follow_redirects=False).status_code == 303
-    # Another account from the same address is not locked by this alone.
-    assert login(client, "bruno@exemple.fr", PASSWORD_B).status_code == 303
+    # Another account from the same address is not delayed by this alone.
+    assert login(TestClient(app), "bruno@exemple.fr", PASSWORD_B).status_code == 303
+    later = throttle._now() + timedelta(seconds=3)
+    monkeypatch.setattr(throttle, "_now", lambda: later)
+    assert login(client, "alice@exemple.fr", PASSWORD_A).status_code == 303  # …but only seconds
 
 
 def test_many_failures_from_one_address_lock_every_account_from_it(app):
@@ -138,7 +139,9 @@ def test_lock_is_per_account_and_per_address_and_expires(world):
     with session_scope(world.url) as db:
         for _ in range(throttle.MAX_FAILURES):
             throttle.record_failure(db, "alice@exemple.fr", "10.0.0.1", now=now)
-        assert throttle.is_locked(db, "alice@exemple.fr", "10.0.0.2", now=now)       # same account
+        assert throttle.is_locked(db, "alice@exemple.fr", "10.0.0.2", now=now)       # same account, delayed
+        assert throttle.wait_seconds(db, "alice@exemple.fr", "10.0.0.2", now=now) == 8  # 2, 4, 8… seconds
+        assert not throttle.is_locked(db, "alice@exemple.fr", "10.0.0.2", now=now + timedelta(seconds=9))
         assert not throttle.is_locked(db, "bruno@exemple.fr", "10.0.0.1", now=now)   # address: below its limit
         for i in range(throttle.MAX_FAILURES_PER_ADDRESS - throttle.MAX_FAILURES):
             throttle.record_failure(db, f"x{i}@exemple.fr", "10.0.0.1", now=now)
@@ -150,7 +153,7 @@ def test_lock_is_per_account_and_per_address_and_expires(world):
 
 def test_success_resets_the_account_counter(app, world):
     client = TestClient(app)
-    for _ in range(throttle.MAX_FAILURES - 1):
+    for _ in range(throttle.FREE_TRIES - 1):
         login(client, "alice@exemple.fr", "mauvais-mot-de-passe")
     assert login(client, "alice@exemple.fr", PASSWORD_A).status_code == 303
     with session_scope(world.url) as db:
@@ -404,6 +407,12 @@ def test_admin_creates_a_user_who_can_log_in(admin, app):
     assert response.status_code == 200
     password = response.text.split('id="temporary-password">')[1].split("<")[0]
     chloe = logged_in_client(app, "chloe@exemple.fr", password)
+    # The temporary password must be changed first: every page leads to the password form.
+    page = chloe.get("/staff/requests")
+    assert "provisoire" in html.unescape(page.text) and 'action="/staff/password"' in page.text
+    token = csrf_of(page.text)
+    chloe.post("/staff/password", data={"current": password, "new": "mon-propre-mot-de-passe",
+                                        "confirm": "mon-propre-mot-de-passe", "csrf_token": token})
     assert "AV-BBB1" in chloe.get("/staff/requests").text
 
 

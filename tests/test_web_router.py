@@ -25,10 +25,21 @@ def rasa(monkeypatch, tmp_path):
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    web_router.sender_limiter.reset()
+    web_router.ip_limiter.reset()
+
+
 @pytest.fixture()
 def client(rasa):
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         yield c
+
+
+def server_sender(client) -> str:
+    """The conversation id the server issued in its cookie."""
+    return web_router.sender_from_cookie(client.cookies.get(web_router.SENDER_COOKIE))
 
 
 def chat(client, message, sender=SENDER):
@@ -60,7 +71,9 @@ def test_proxy_forwards_to_rasa_with_web_metadata(client, rasa):
     assert messages[0]["text"].startswith("Bonjour")
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/start_check", "/book_appointment"]
     assert "recipient_id" not in messages[0]
-    assert rasa.received == [{"sender": SENDER, "message": "/greet", "metadata": {"channel": "web"}}]
+    sender = server_sender(client)
+    assert sender and sender != SENDER  # issued by the server, whatever the body says
+    assert rasa.received == [{"sender": sender, "message": "/greet", "metadata": {"channel": "web"}}]
 
 
 def test_long_button_payloads_go_through_unchanged(client, rasa):
@@ -91,10 +104,7 @@ def test_rasa_reply_is_cleaned(client, rasa):
         ({"sender": SENDER, "message": ""}, "empty"),
         ({"sender": SENDER, "message": "   \n "}, "empty"),
         ({"sender": SENDER, "message": "a" * 1001}, "too_long"),
-        ({"sender": "tg-12345", "message": "bonjour"}, "bad_sender"),
-        ({"sender": "web-<script>", "message": "bonjour"}, "bad_sender"),
-        ({"sender": "web-short", "message": "bonjour"}, "bad_sender"),
-        ({"message": "bonjour"}, "bad_sender"),
+        ({"sender": SENDER, "message": "\x00\x1b\u202e "}, "empty"),
         ({"sender": SENDER, "message": 42}, "bad_request"),
         (["not", "an", "object"], "bad_request"),
     ],
@@ -117,7 +127,7 @@ def test_not_json_and_huge_bodies_are_refused_politely(client, rasa):
     resp = client.post("/api/chat", content=b"{oops", headers={"content-type": "application/json"})
     assert resp.status_code == 400 and resp.json()["error"] == "bad_request"
     resp = client.post("/api/chat", content=b"x" * 20000, headers={"content-type": "application/json"})
-    assert resp.status_code == 400 and resp.json()["error"] == "too_long"
+    assert resp.status_code == 413 and resp.json()["error"] == "too_long"
     assert rasa.received == []
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger("channels.telegram")
 
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 256 * 1024  # a text update is a few KB; nothing we accept needs more
 
 
 def build_application(settings: Settings, *, webhook: bool = False) -> Application:
@@ -71,6 +72,9 @@ def webhook_asgi_app(application: Application, path: str, secret: str):  # noqa:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        declared = request.headers.get("content-length", "")
+        if not declared.isdigit() or int(declared) > MAX_UPDATE_BYTES:  # Telegram always declares it
+            return PlainTextResponse("too large", status_code=413)
         try:
             data = await request.json()
             update = Update.de_json(data, application.bot)

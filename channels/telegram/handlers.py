@@ -26,6 +26,14 @@ from telegram.ext import (
 )
 
 from channels import rasa_rest
+from channels.input_limits import (
+    MAX_MESSAGE_CHARS,
+    PER_SENDER_PER_MINUTE,
+    TEXT_SLOW_DOWN,
+    TEXT_TOO_LONG,
+    RateLimiter,
+    clean_text,
+)
 from channels.telegram import texts
 from channels.telegram.buttons import DONE, LRU, ButtonStore, chosen_keyboard, title_for
 from channels.telegram.replies import Outgoing, build_outgoing, contact_keyboard
@@ -63,6 +71,10 @@ class TelegramChannel:
         self._contact_keyboard_open: LRU[int, bool] = LRU(10_000)
         self._group_declined: LRU[int, float] = LRU(10_000)
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Per chat: a flood is refused before it reaches Rasa; the polite warning is sent once
+        # per minute at most, so that the bot does not flood back.
+        self.limiter = RateLimiter(PER_SENDER_PER_MINUTE)
+        self._slow_down_sent: LRU[int, float] = LRU(10_000)
 
     # ---- wiring -------------------------------------------------------------------------
     def register(self, app: Application) -> None:
@@ -123,8 +135,19 @@ class TelegramChannel:
                 pass
             typing.cancel()
 
+    async def _within_limit(self, bot: Any, chat_id: int) -> bool:
+        if self.limiter.allow(str(chat_id)):
+            return True
+        last = self._slow_down_sent.get(chat_id)
+        if last is None or time.monotonic() - last >= self.limiter.window:
+            self._slow_down_sent.set(chat_id, time.monotonic())
+            await self._deliver(bot, chat_id, [Outgoing(text=TEXT_SLOW_DOWN)])
+        return False
+
     async def converse(self, bot: Any, chat_id: int, message: str) -> None:
         """Send one message to Rasa and deliver its replies (or an apology) to the chat."""
+        if not await self._within_limit(bot, chat_id):
+            return
         async with self._lock(chat_id):
             replies = await self._ask(bot, chat_id, message)
             if message == "/restart":
@@ -166,7 +189,14 @@ class TelegramChannel:
         return handle
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.converse(context.bot, update.effective_chat.id, update.effective_message.text)
+        text = clean_text(update.effective_message.text or "")
+        if len(text) > MAX_MESSAGE_CHARS:
+            if await self._within_limit(context.bot, update.effective_chat.id):
+                await update.effective_message.reply_text(TEXT_TOO_LONG)
+            return
+        if not text:
+            return
+        await self.converse(context.bot, update.effective_chat.id, text)
 
     async def on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(

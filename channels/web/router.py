@@ -1,8 +1,14 @@
 """Web channel: the demo page at /, the widget's static files under /widget/, and /api/chat.
 
 /api/chat is the only way the browser talks to the bot: it checks the input, forwards it to Rasa's
-REST channel with {"channel": "web"} metadata, and always answers 200 or 400 with French messages
-the widget can show (a polite apology when Rasa is down or slow), never a 500.
+REST channel with {"channel": "web"} metadata, and always answers with French messages the widget
+can show (a polite apology when Rasa is down or slow), never a 500.
+
+The conversation id (Rasa's sender id) is issued by the server in a signed, HttpOnly,
+SameSite=Strict cookie: the browser cannot choose it, a script on the page cannot read it, and
+another site cannot post in the resident's name. A `sender` in the body is ignored.
+The body is read with a size limit (never the whole of a huge post), and each conversation and
+each address may send a bounded number of messages per minute.
 """
 
 from __future__ import annotations
@@ -10,13 +16,24 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from itsdangerous import BadSignature, TimestampSigner
 
 from channels import rasa_rest
+from channels.input_limits import (
+    MAX_MESSAGE_CHARS,
+    PER_IP_PER_MINUTE,
+    PER_SENDER_PER_MINUTE,
+    TEXT_SLOW_DOWN,
+    TEXT_TOO_LONG,
+    RateLimiter,
+    clean_text,
+)
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -27,9 +44,13 @@ HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 DEMO_PAGE = HERE / "pages" / "demo.html"
 
-MAX_MESSAGE_CHARS = 1000
 MAX_BODY_BYTES = 8 * 1024
-SENDER_RE = re.compile(r"^web-[A-Za-z0-9_-]{8,64}$")
+SENDER_RE = re.compile(r"^web-[0-9a-f]{32}$")
+SENDER_COOKIE = "avecvous_chat"
+SENDER_MAX_AGE_SECONDS = 30 * 24 * 3600  # as long as a conversation is kept
+_SENDER_SALT = "avecvous-web-sender"
+sender_limiter = RateLimiter(PER_SENDER_PER_MINUTE)
+ip_limiter = RateLimiter(PER_IP_PER_MINUTE)
 # Seconds the proxy waits for Rasa; tests lower it.
 RASA_TIMEOUT_SECONDS = 20.0
 # Payloads the widget sends itself and for which an empty reply is normal.
@@ -41,10 +62,6 @@ TEXT_UNAVAILABLE = (
 )
 TEXT_NO_REPLY = "Désolé, je n'ai pas pu répondre. Pouvez-vous réessayer ?"
 TEXT_EMPTY = "Votre message est vide. Pouvez-vous écrire votre question ?"
-TEXT_TOO_LONG = (
-    f"Votre message est trop long (plus de {MAX_MESSAGE_CHARS} caractères). "
-    "Pouvez-vous l'écrire en plus court ?"
-)
 TEXT_BAD_REQUEST = "Désolé, je n'ai pas compris cette demande. Pouvez-vous recharger la page ?"
 
 _CONTENT_TYPES = {
@@ -62,21 +79,68 @@ def _error(status: int, code: str, text: str) -> JSONResponse:
     return JSONResponse({"error": code, "messages": [_bot_says(text)]}, status_code=status)
 
 
-def _validate(body: Any) -> tuple[str, str] | JSONResponse:
-    """Return (sender, message) or the polite error response to send back."""
+def _validate(body: Any) -> str | JSONResponse:
+    """Return the message or the polite error response to send back."""
     if not isinstance(body, dict):
         return _error(400, "bad_request", TEXT_BAD_REQUEST)
-    sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        return _error(400, "bad_sender", TEXT_BAD_REQUEST)
+    message = body.get("message")
     if not isinstance(message, str):
         return _error(400, "bad_request", TEXT_BAD_REQUEST)
-    message = message.strip()
+    message = clean_text(message)
     if not message:
         return _error(400, "empty", TEXT_EMPTY)
     if len(message) > MAX_MESSAGE_CHARS:
         return _error(400, "too_long", TEXT_TOO_LONG)
-    return sender, message
+    return message
+
+
+def _signer() -> TimestampSigner:
+    return TimestampSigner(get_settings().secret_key, salt=_SENDER_SALT)
+
+
+def sender_from_cookie(value: str | None) -> str | None:
+    """The conversation id of a cookie this server issued (and not older than 30 days)."""
+    if not value:
+        return None
+    try:
+        sender = _signer().unsign(value, max_age=SENDER_MAX_AGE_SECONDS).decode()
+    except (BadSignature, UnicodeDecodeError):
+        return None
+    return sender if SENDER_RE.match(sender) else None
+
+
+def _set_sender_cookie(response: Response, sender: str) -> None:
+    secure = get_settings().public_url.startswith("https://")
+    # Over HTTPS the __Host- prefix stops a sibling sub-domain from planting its own cookie.
+    name, path = (f"__Host-{SENDER_COOKIE}", "/") if secure else (SENDER_COOKIE, "/api/chat")
+    response.set_cookie(name, _signer().sign(sender).decode(), max_age=SENDER_MAX_AGE_SECONDS,
+                        path=path, httponly=True, samesite="strict", secure=secure)
+
+
+def _sender_of(request: Request) -> str | None:
+    return sender_from_cookie(request.cookies.get(f"__Host-{SENDER_COOKIE}")
+                              or request.cookies.get(SENDER_COOKIE))
+
+
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed `limit` bytes: a declared length is
+    trusted for refusing, never for accepting, and the stream is read only up to the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def client_ip(request: Request) -> str:
+    # Behind the reverse proxy, uvicorn puts the X-Forwarded-For address here (it trusts that
+    # header from 127.0.0.1 only, its default --forwarded-allow-ips).
+    return request.client.host if request.client else "-"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -99,17 +163,33 @@ async def widget_file(name: str) -> Response:
 
 @router.post("/api/chat")
 async def chat(request: Request) -> JSONResponse:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return _error(400, "too_long", TEXT_TOO_LONG)
+    sender = _sender_of(request)
+    new_sender = sender is None
+    if sender is None:
+        sender = "web-" + secrets.token_hex(16)
+    response = await _chat(request, sender)
+    if new_sender:
+        _set_sender_cookie(response, sender)
+    return response
+
+
+async def _chat(request: Request, sender: str) -> JSONResponse:
+    if not ip_limiter.allow(client_ip(request)) or not sender_limiter.allow(sender):
+        return _error(429, "slow_down", TEXT_SLOW_DOWN)
+    # A JSON body only: a form posted by another site (CSRF) is not even read.
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return _error(400, "bad_request", TEXT_BAD_REQUEST)
+    raw = await read_capped(request, MAX_BODY_BYTES)
+    if raw is None:
+        return _error(413, "too_long", TEXT_TOO_LONG)
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "bad_request", TEXT_BAD_REQUEST)
     checked = _validate(body)
     if isinstance(checked, JSONResponse):
         return checked
-    sender, message = checked
+    message = checked
     try:
         messages = await rasa_rest.send_to_rasa(
             get_settings().rasa_url,

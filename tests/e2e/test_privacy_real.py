@@ -56,4 +56,13 @@ def test_logs_hold_no_answer_and_erasure_is_complete(chat, stack):
     time.sleep(6)  # the re-check window after erasure
     with sqlite3.connect(trackers) as conn:
         assert conn.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (chat.sender,)).fetchone()[0] == 0
-    assert scan_folder(stack.run_dir, [FIRST_NAME, "+33781223399"]) == []
+    # Every file of the run folder (logs, databases, WAL files, endpoints), not only the logs:
+    # no personal answer, no secret but in the secret store, nothing readable by another user.
+    leaks = [h for h in scan_folder(stack.run_dir, secrets + [stack.api_token]) if h.path.name != "secret_key"]
+    assert leaks == [], leaks
+    secret_key = (stack.run_dir / "secret_key").read_text().strip() if (stack.run_dir / "secret_key").exists() else ""
+    if secret_key:
+        assert [h for h in scan_folder(stack.run_dir, [secret_key]) if h.path.name != "secret_key"] == []
+    loose = [p for p in [stack.run_dir, *stack.run_dir.rglob("*")]
+             if not p.is_symlink() and p.stat().st_mode & 0o077]
+    assert loose == [], loose

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
 from booking import service
@@ -39,7 +38,7 @@ def _press(tg: FakeTelegramAPI, title_part: str, sent: dict) -> None:
 
 
 def _requested(stack) -> str | None:
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/tg-{CHAT}/tracker", timeout=30).json()
+    tracker = stack.tracker(f"tg-{CHAT}")
     return tracker["slots"].get("requested_slot")
 
 

@@ -24,17 +24,15 @@ BUTTON_FOR = {"household": "Seul", "children_count": "Aucun", "housing": "Locata
 
 
 def _sender(page) -> str:
-    return page.evaluate("""() => {
-        for (const k of Object.keys(sessionStorage)) {
-            const v = sessionStorage.getItem(k);
-            try { const o = JSON.parse(v); if (o && o.sender) return o.sender; } catch (e) {}
-            if (/^web-/.test(v)) return v;
-        }
-        return null; }""")
+    # The server issues the conversation id in a signed HttpOnly cookie ("<sender>.<time>.<sig>").
+    for cookie in page.context.cookies():
+        if cookie["name"].endswith("avecvous_chat"):
+            return cookie["value"].split(".")[0]
+    return None
 
 
 def _requested(stack, sender: str):  # noqa: ANN202
-    return httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()["slots"]["requested_slot"]
+    return stack.tracker(sender)["slots"]["requested_slot"]
 
 
 def _wait_reply(page, before: int) -> None:
