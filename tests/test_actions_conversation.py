@@ -112,7 +112,7 @@ def test_booking_questions_then_confirmation(app_db):
                                                   "booking_first_name": "Ana"}, "06 12 34 56 78"))
     assert slot_events(events)["booking_contact"] == "+33612345678"
     done = {"booking_slot": first, "booking_first_name": "Ana", "booking_contact": "+33612345678",
-            "booking_consent": True}
+            "booking_consent": True, "booking_confirmed": True}
     events, dispatcher = run_action(ActionConfirmBooking(), booking_tracker(done))
     assert re.search(r"AV-[2-9A-Z]{4}", texts(dispatcher))
     assert "Pièce d'identité" in texts(dispatcher) or "pièce d'identité" in texts(dispatcher)
