@@ -254,3 +254,11 @@ def test_cancel_asks_first_and_no_keeps_it(app_db):
     yes = tracker({"reference_to_cancel": reference, "cancel_confirmed": True}, "oui", intent="affirm")
     _, dispatcher = run_action(ActionCancelBooking(), yes)
     assert "annulé" in texts(dispatcher) and service.find_by_reference(reference).status == "cancelled"
+
+
+def test_volunteer_page_has_the_conclusion_and_always_a_number():
+    from guide.results import volunteer_results
+
+    results = volunteer_results(PERSONAS["single_mother_rsa_private_tenant_saint_max"])
+    assert results.conclusion.endswith("€ par mois en tout.")
+    assert results.who.phone == "03 83 18 32 32" and "CCAS de Saint-Max" in results.who.phone_note

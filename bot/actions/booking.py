@@ -446,7 +446,8 @@ class ActionConfirmBooking(Action):
         consent = bool(tracker.get_slot("booking_consent"))
         moving = tracker.get_slot("reschedule_reference")
         reset = [SlotSet(k, None) for k in ("booking_slot", "booking_consent", "requested_slot", "booking_confirmed",
-                                            "booking_time_day", "booking_time_part", "reschedule_reference")]
+                                            "booking_time_day", "booking_time_part", "reschedule_reference",
+                                            "booking_mode")]
         if tracker.get_slot("booking_confirmed") is not True:
             text = ("D'accord, votre rendez-vous ne change pas." if moving else
                     "D'accord, je n'envoie rien. Vous pouvez reprendre quand vous voulez.")
@@ -678,7 +679,8 @@ class ActionCancelBooking(Action):
                                 SlotSet("booking_contact", TELEGRAM if request.contact_channel == "telegram"
                                         and not request.contact_phone else request.contact_phone),
                                 SlotSet("booking_consent", request.consent_summary),
-                                SlotSet("booking_confirmed", None), FollowupAction("booking_form")]
+                                SlotSet("booking_confirmed", None), SlotSet("booking_mode", "reschedule"),
+                                FollowupAction("booking_form")]
             service.cancel(reference, contact=contact)
         except RequestNotFound:
             # The same answer whether the reference or the number is wrong, on purpose.
