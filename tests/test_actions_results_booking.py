@@ -262,3 +262,12 @@ def test_volunteer_page_has_the_conclusion_and_always_a_number():
     results = volunteer_results(PERSONAS["single_mother_rsa_private_tenant_saint_max"])
     assert results.conclusion.endswith("€ par mois en tout.")
     assert results.who.phone == "03 83 18 32 32" and "CCAS de Saint-Max" in results.who.phone_note
+
+
+def test_rest_client_keeps_link_buttons_but_only_http():
+    from channels.rasa_rest import clean_button
+
+    assert clean_button({"title": "Demander", "url": "https://www.caf.fr", "payload": "Demander"})["url"] == \
+        "https://www.caf.fr"
+    assert "url" not in clean_button({"title": "x", "url": "javascript:alert(1)", "payload": "/a"})
+    assert "url" not in clean_button({"title": "x", "url": "https://a b", "payload": "/a"})

@@ -591,7 +591,10 @@ class ValidateCancelForm(Action):
                 dispatcher.utter_message(text=exc.message)
                 return []
             events.append(SlotSet("cancel_contact", phone))
-            return events + [SlotSet("requested_slot", "cancel_confirmed" if cancelling else None)]
+            request = service.find_by_reference(reference)
+            # A wrong number goes straight to "je ne trouve pas": nothing about the appointment is shown.
+            proven = request is not None and _is_theirs(request, phone)
+            return events + [SlotSet("requested_slot", "cancel_confirmed" if cancelling and proven else None)]
         if not reference:
             return events + [SlotSet("requested_slot", "reference_to_cancel")]
         request = service.find_by_reference(reference)
