@@ -271,3 +271,13 @@ def test_rest_client_keeps_link_buttons_but_only_http():
         "https://www.caf.fr"
     assert "url" not in clean_button({"title": "x", "url": "javascript:alert(1)", "payload": "/a"})
     assert "url" not in clean_button({"title": "x", "url": "https://a b", "payload": "/a"})
+
+
+def test_calendar_file_rings_the_day_before(app_db):
+    from booking.ics import invitation
+
+    done = {"booking_slot": first_slot(), "booking_first_name": "Ana", "booking_contact": "+33612345678",
+            "booking_consent": False, "booking_confirmed": True}
+    reference = slot_events(run_action(ActionConfirmBooking(), tracker(done))[0])["booking_reference"]
+    text = invitation(service.find_by_reference(reference))
+    assert "BEGIN:VALARM" in text and "TRIGGER:-P1D" in text

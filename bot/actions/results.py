@@ -66,7 +66,7 @@ def checklist(unknown: list[BenefitResult]) -> str:
     lines = [f"• {r.name}" for r in shown]
     rest = len(unknown) - len(shown)
     if rest:
-        lines.append(f"• et {rest} autre{'s' if rest > 1 else ''}, plus rare{'s' if rest > 1 else ''}")
+        lines.append(f"• et {rest} autre{'s' if rest > 1 else ''}")
     if len(unknown) == 1:
         head, tail = "Une aide est à vérifier avec une personne :", "Elle vous dira si elle est pour vous."
     else:
