@@ -39,9 +39,14 @@
     tooLong: "Votre message est trop long. Pouvez-vous l'écrire en plus court ?"
   };
   // A number to call when the assistant cannot answer: the host page gives one it has checked
-  // (data-help-phone, data-help-name); else the last number the assistant gave in this conversation.
-  var helpPhone = script && script.getAttribute("data-help-phone");
-  var helpName = script && script.getAttribute("data-help-name");
+  // (<meta name="avecvous-help-phone" content="…"> and "avecvous-help-name", or data-help-phone and
+  // data-help-name on the script tag); else the last number the assistant gave in this conversation.
+  function hostSetting(name) {
+    var meta = document.querySelector('meta[name="avecvous-' + name + '"]');
+    return (meta && meta.getAttribute("content")) || (script && script.getAttribute("data-" + name)) || null;
+  }
+  var helpPhone = hostSetting("help-phone");
+  var helpName = hostSetting("help-name");
   // Phones and touch screens: a tap on an answer must not open the on-screen keyboard.
   var coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
 
