@@ -658,8 +658,9 @@ class ActionCancelBooking(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         reference = tracker.get_slot("reference_to_cancel")
         request = service.find_by_reference(reference)
+        # booking_mode is cleared too: a move left half-way must not make this answer open the form.
         reset = [SlotSet("reference_to_cancel", None), SlotSet("cancel_contact", None),
-                 SlotSet("cancel_confirmed", None)]
+                 SlotSet("cancel_confirmed", None), SlotSet("booking_mode", None)]
         if request is not None and request.conversation_id == tracker.sender_id:
             contact = request.telegram_chat_id or request.contact_phone
         else:
