@@ -281,3 +281,22 @@ def test_calendar_file_rings_the_day_before(app_db):
     reference = slot_events(run_action(ActionConfirmBooking(), tracker(done))[0])["booking_reference"]
     text = invitation(service.find_by_reference(reference))
     assert "BEGIN:VALARM" in text and "TRIGGER:-P1D" in text
+
+
+def test_no_to_the_consent_is_not_a_no_to_the_recap(app_db):
+    from rasa_sdk import Tracker
+
+    filled = {**BASE, "booking_slot": first_slot(), "booking_first_name": "Ana", "booking_contact": "+33612345678",
+              "booking_consent": False, "requested_slot": "booking_confirmed"}
+
+    def answered(asked: str) -> Tracker:
+        latest = {"text": "non", "intent": {"name": "deny", "confidence": 0.99}, "entities": []}
+        events = [{"event": "slot", "name": "requested_slot", "value": asked},
+                  {"event": "user", "text": "non", "parse_data": latest},
+                  {"event": "slot", "name": "requested_slot", "value": "booking_confirmed"}]
+        return Tracker("resident-1", filled, latest, events, False, None, {"name": "booking_form"}, "booking_form")
+
+    _, dispatcher = run_action(AskBookingConfirmed(), answered("booking_consent"))
+    assert "Je récapitule" in texts(dispatcher)
+    _, dispatcher = run_action(AskBookingConfirmed(), answered("booking_confirmed"))
+    assert "Que voulez-vous changer ?" in texts(dispatcher)

@@ -329,6 +329,18 @@ class AskBookingTimePart(Action):
         return []
 
 
+def answered_slot(tracker: Tracker) -> str | None:
+    """The slot that was asked when the resident wrote their latest message."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    if last_user is None:
+        return None
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            return event.get("value")
+    return None
+
+
 def moment_text(choice: str | None, day: str | None, part: str | None) -> str:
     if choice == CALLBACK:
         note = preference_note(day, part)
@@ -371,8 +383,9 @@ class AskBookingConfirmed(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         intent, _ = latest_intent(tracker)
+        # "Modifier", or "non" typed at the recap (not the "non" that answered the consent question).
         modify = latest_entities(tracker).get("choice") == "modify" or (
-            tracker.get_slot("requested_slot") == "booking_confirmed" and intent == "deny")
+            intent == "deny" and answered_slot(tracker) == "booking_confirmed")
         if modify:
             dispatcher.utter_message(text="Que voulez-vous changer ?", buttons=[
                 button(title, "inform", choice=key) for key, (title, _slots) in CHANGES.items()])
