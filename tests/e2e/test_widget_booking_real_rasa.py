@@ -21,7 +21,10 @@ TYPED = {"age": "j'ai 68 ans", "household": "je vis seule", "children_count": "p
          "children_ages": "jsp", "income_monthly": "720 euros par mois", "income_kinds": "ma retraite",
          "housing": "je suis locataire", "rent": "450", "work": "je suis à la retraite", "disability": "non",
          "commune": "nancy", "pregnant": "non", "current_benefits": "aucune", "scholarship": "non",
-         "widowed": "non", "needs_daily_help": "non", "health_cover": "j'ai une mutuelle"}
+         "widowed": "non", "needs_daily_help": "non", "health_cover": "j'ai une mutuelle",
+         # amounts by type of income (household contract)
+         "income_pension": "720 euros par mois", "income_salary": "0", "income_unemployment": "0",
+         "income_self_employed": "0", "income_invalidity": "0", "children_disabled": "0"}
 TAP = {"household": "Seul(e)", "children_count": "Aucun", "income_kinds": "Retraite", "housing": "Locataire",
        "work": "Retraité(e)", "disability": "Non", "health_cover": "Oui, une mutuelle"}
 
@@ -88,7 +91,7 @@ def _answer_questions(page, stack, sender: str, tap: bool) -> None:
         if title and page.get_by_role("button", name=title, exact=True).count():
             _tap(page, title)
         else:
-            _type(page, TYPED[requested])
+            _type(page, TYPED.get(requested, "je ne sais pas"))
     raise AssertionError("the questionnaire did not end")
 
 
