@@ -42,6 +42,7 @@ from bot.actions.tracker_profile import (
 )
 from core.db import session_scope
 from directory.loader import get_directory
+from guide.results import documents_to_bring
 from guide.summary_links import summary_url
 from stats.record import record
 from territory.communes import commune_by_code
@@ -439,12 +440,15 @@ class AskBookingConsent(Action):
 
 
 def _documents(likely: list) -> list[str]:
-    seen: list[str] = []
-    for result in likely:
-        for doc in result.how_to_apply.documents:
-            if doc not in seen:
-                seen.append(doc)
-    return seen[:6]
+    """What to bring, once each (a wider wording covers a narrower one), an ID first."""
+    docs = documents_to_bring(likely)[:6]
+    if not any(_plain(d).startswith("pièce d'identité") for d in docs):
+        docs.insert(0, "Pièce d'identité")
+    return docs
+
+
+def _plain(text: str) -> str:
+    return text.strip().lower().replace("’", "'")
 
 
 class ActionConfirmBooking(Action):
@@ -548,11 +552,11 @@ def confirmation_text(request, likely: list, head: str | None = None, channel: s
         lines.append(f"{team.name if team else 'L’équipe'} va vous rappeler au {display_phone(request.contact_phone)}"
                      f"{when}.")
     docs = _documents(likely)
-    lines.append("À apporter : pièce d'identité" + (", " + ", ".join(d.lower().rstrip('.') for d in docs) if docs else "") + ".")
+    lines.append("À apporter : " + ", ".join(d[0].lower() + d[1:].rstrip(".") for d in docs) + ".")
     if request.slot_start:
-        reminder = " : il vous le rappellera la veille" if channel != "telegram" else \
-            " (je vous enverrai aussi un rappel ici la veille)"
-        lines.append(f"Pour l'ajouter à votre agenda{reminder} : {ics_url(request.reference)}")
+        reminder = "il vous le rappellera la veille" if channel != "telegram" else \
+            "je vous enverrai aussi un rappel ici la veille"
+        lines.append(f"Ajoutez-le à votre agenda ({reminder}) : {ics_url(request.reference)}")
     if team is not None and team.phone:
         lines.append(f"Téléphone de l'équipe : {team.phone}")
     lines.append("Pour annuler ou changer, utilisez les boutons ci-dessous, ou donnez votre référence.")
