@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from ics import Calendar, Event
+from ics.alarm import DisplayAlarm
 
 from booking.models import AppointmentRequest
 from booking.slots import format_local
@@ -51,6 +52,10 @@ def invitation(request: AppointmentRequest, directory: Directory | None = None) 
         location=_location(place),
         description="\n".join(lines),
         uid=f"{request.reference.lower()}@avecvous",
+        # The reminder for residents who booked on the web: their phone's calendar rings the day
+        # before and two hours before (Telegram bookers also get a message, channels/telegram/notifier.py).
+        alarms=[DisplayAlarm(trigger=timedelta(days=-1), display_text=f"Demain : rendez-vous avec {team.name}"),
+                DisplayAlarm(trigger=timedelta(hours=-2), display_text=f"Rendez-vous avec {team.name}")],
     )
     calendar = Calendar(creator="-//Avec vous pour vos droits//FR")
     calendar.events.add(event)

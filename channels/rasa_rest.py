@@ -25,6 +25,7 @@ class RasaUnavailable(Exception):
 
 
 def clean_button(raw: Any) -> dict[str, str] | None:
+    """{"title", "payload"}, plus "url" for a link button (http(s) only: never javascript:)."""
     if not isinstance(raw, dict):
         return None
     title = raw.get("title")
@@ -33,7 +34,11 @@ def clean_button(raw: Any) -> dict[str, str] | None:
         return None
     if not isinstance(payload, str) or not payload.strip():
         payload = title
-    return {"title": title.strip(), "payload": payload.strip()}
+    button = {"title": title.strip(), "payload": payload.strip()}
+    url = raw.get("url")
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and not any(c.isspace() for c in url):
+        button["url"] = url
+    return button
 
 
 def clean_message(raw: Any) -> dict[str, Any] | None:

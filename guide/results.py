@@ -11,10 +11,14 @@ from typing import Any
 
 from benefits import BenefitResult, evaluate, load_catalogue
 from benefits.engine import human_contacts
+from bot.results_text import conclusion
+from directory.contact import phone_contact
 from directory.nearest import LocationError, describe_when, nearest_team
 from guide.wording import talking_points
 
 TO_CHECK_SHOWN = 5
+
+
 
 
 @dataclass(frozen=True)
@@ -129,14 +133,18 @@ def who_to_see(commune: Any) -> WhoToSee:
         team, place = match.team, match.place
         address = ", ".join(p for p in (place.address, " ".join(x for x in (place.postcode, place.commune) if x))
                             if p) or None
+        # Always a number to call: the team's, a place's, the CCAS or the town hall (never made up).
+        contact = phone_contact(commune, match)
+        phone, note = (contact.phone, contact.note if contact.name.startswith(team.name) else
+                       f"{contact.name}{', ' + contact.note if contact.note else ''}") if contact else (None, None)
         return WhoToSee(
             name=team.name,
             phrase=match.phrase,
             place=_place_text(place.name, place.details),
             address=address,
             when=describe_when(team) or (place.opening_hours_text or ""),
-            phone=team.phone or place.phone,
-            phone_note=team.phone_note,
+            phone=phone,
+            phone_note=note,
             description=team.description,
             bookable=team.bookable,
             place_name=place.name,
@@ -153,6 +161,7 @@ def who_to_see(commune: Any) -> WhoToSee:
 
 @dataclass
 class VolunteerResults:
+    conclusion: str                      # "3 aides probables, environ 540 € par mois en tout."
     likely: list[BenefitCard]
     to_check: list[BenefitCard]
     more_to_check: int
@@ -173,6 +182,7 @@ def volunteer_results(profile: dict[str, Any]) -> VolunteerResults:
     if not documents:
         documents = list(who.what_to_bring)
     return VolunteerResults(
+        conclusion=conclusion(likely),
         likely=[card(r) for r in likely],
         to_check=[card(r) for r in unknown[:TO_CHECK_SHOWN]],
         more_to_check=max(0, len(unknown) - TO_CHECK_SHOWN),

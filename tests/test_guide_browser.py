@@ -182,7 +182,8 @@ def test_encounter_correction_results_and_printable_summary(site, browser):
         assert corrected and page.url.endswith("/guide/resultats")
 
         main = page.inner_text("main")
-        assert "aides semblent possibles" in main
+        assert re.search(r"\d+ aides (probables, environ [\d\u202f]+ € par mois en tout|semblent possibles)", main)
+        assert re.search(r"Téléphone : 0\d( \d\d){4}", main), "always a number to call"
         assert "Expliquez que" in main and "À apporter" in main
         assert "Équipe « Avec vous pour vos droits »" in main
         page.screenshot(path=str(ARTIFACTS / "06-resultats.png"), full_page=True)

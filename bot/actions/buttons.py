@@ -22,3 +22,9 @@ MENU = [
     button("Parler à quelqu'un", "talk_to_person"),
 ]
 PRIVACY = button("Qui voit mes réponses ?", "privacy")
+
+
+def url_button(title: str, url: str) -> dict[str, str]:
+    """A link shown as a button (the widget opens it, Telegram makes it a URL button). The payload
+    is the title, for a channel that cannot show links: Rasa then understands the words."""
+    return {"title": title, "url": url, "payload": title, "type": "web_url"}

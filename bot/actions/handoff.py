@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.buttons import button
 from bot.actions.tracker_profile import UNKNOWN, latest_entities
+from directory.contact import phone_contact
 from directory.nearest import LocationError, TeamMatch, nearest_team
 
 
@@ -31,11 +32,26 @@ def team_near(commune: str | None, location: dict | None) -> TeamMatch | None:
 
 
 def team_sentence(match: TeamMatch) -> str:
-    team = match.team
-    text = f"L'équipe la plus proche : {team.name}, {match.phrase}."
-    if team.phone:
-        text += f"\nTéléphone : {team.phone}"
+    """The nearest team, and always a number to call when one is known for the place."""
+    text = f"L'équipe la plus proche : {match.team.name}, {match.phrase}."
+    contact = phone_contact(None, match)
+    if contact:
+        text += f"\nPour appeler : {contact.sentence()}"
     return text
+
+
+def contact_lines(commune: str | None, match: TeamMatch | None, short: bool = False) -> list[str]:
+    """A person to call, with a phone number; without a commune, how to get one."""
+    contact = phone_contact(commune, match)
+    if contact is None:
+        return ["Une personne peut vous aider. Dites-moi votre commune (bouton « Prendre rendez-vous ») : "
+                "je vous donnerai le numéro de l'équipe la plus proche."]
+    if short:
+        return [f"Une personne peut vous aider. Pour appeler : {contact.sentence()}."]
+    lines = ["Une personne peut regarder tout cela avec vous.", f"Pour appeler : {contact.sentence()}."]
+    if match is not None and not contact.name.startswith(match.team.name):
+        lines.append(f"Pour la rencontrer : {match.team.name}, {match.phrase}.")
+    return lines
 
 
 class ActionHandoff(Action):
@@ -45,13 +61,15 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         match = team_for(tracker)
+        lines = ["Bien sûr. Des personnes peuvent vous recevoir ou vous appeler."]
         if match:
-            text = "Bien sûr. Des personnes peuvent vous recevoir ou vous appeler.\n\n" + team_sentence(match)
+            lines.append(team_sentence(match))
         else:
-            text = ("Bien sûr. Des travailleurs sociaux et des bénévoles peuvent vous recevoir ou vous appeler. "
-                    "Je peux prendre rendez-vous pour vous : je vous demanderai votre commune pour trouver "
-                    "l'équipe la plus proche.")
-        dispatcher.utter_message(text=text, buttons=[
+            contact = phone_contact(tracker.get_slot("commune"), None)
+            lines += ([f"Pour appeler : {contact.sentence()}."] if contact else
+                      ["Je peux prendre rendez-vous pour vous : je vous demanderai votre commune, pour "
+                       "trouver l'équipe la plus proche et son numéro."])
+        dispatcher.utter_message(text="\n\n".join(lines), buttons=[
             button("Prendre rendez-vous", "book_appointment"),
             button("Être rappelé(e)", "book_appointment", slot_choice="callback"),
             button("Continuer mes questions", "continue"),

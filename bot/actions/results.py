@@ -1,55 +1,158 @@
-"""Showing the benefits found: a few at a time, details on demand, and "pourquoi pas … ?"."""
+"""Showing the benefits found in three screens at most, details on demand, and "pourquoi pas … ?".
+
+Screen 1: a one-line conclusion, the top aids (amount, where to apply, a button to the official
+online service), a person to call. Screen 2: the other likely aids grouped by theme. Screen 3: what
+a person must check, as one short checklist, then the human contact and the booking offer.
+Each screen is one bot turn; "Voir la suite" (`/show_more`) moves to the next one.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from benefits import LIKELY, UNKNOWN, BenefitResult, evaluate, explain_why_not, load_catalogue
+from benefits import BenefitResult, Evaluation, evaluate, explain_why_not, load_catalogue
 from benefits.lookup import find_benefit_in_text
-from bot.actions.buttons import PRIVACY, button
+from bot.actions.buttons import PRIVACY, button, url_button
+from bot.actions.handoff import contact_lines, team_for
 from bot.actions.tracker_profile import latest_entities, latest_text, profile_from_tracker
+from bot.results_text import amount_phrase, conclusion, first_sentence, short_name
 from guide.summary_links import summary_url
 
-PAGE = 3
+TOP = 3                # aids on the first screen
+CHECKLIST_SHOWN = 8    # names on the checklist; the rest is counted
 
 
-def _shown(tracker: Tracker) -> list[BenefitResult]:
-    """Likely benefits first, then those still to check with someone."""
-    evaluation = evaluate(profile_from_tracker(tracker))
-    return evaluation.likely + evaluation.unknown
+def where_phrase(result: BenefitResult) -> str | None:
+    where = first_sentence(result.how_to_apply.where)
+    return f"Où la demander : {where[0].lower() + where[1:]}" if where else None
 
 
-def _card(result: BenefitResult) -> str:
-    lines = [f"{result.name} ({result.category_label.lower()})"]
-    if result.reasons:
-        lines.append(result.reasons[0])
-    if result.status == LIKELY and result.amount_text:
-        lines.append(result.amount_text)
-    return "\n".join(lines)
+REASON_MAX = 120  # a longer reason waits for "En savoir plus"
 
 
-def _closing_buttons(more: bool, refine: bool = False) -> list[dict[str, str]]:
-    buttons = [button("Voir les autres", "show_more")] if more else []
-    if refine:
-        buttons.append(button("Préciser mes résultats", "continue"))
-    buttons += [button("Prendre rendez-vous", "book_appointment"),
-                button("Parler à quelqu'un", "talk_to_person"), PRIVACY]
-    return buttons
+def top_card(result: BenefitResult) -> dict[str, Any]:
+    reason = result.reasons[0] if result.reasons and len(result.reasons[0]) <= REASON_MAX else None
+    lines = [result.name, reason, amount_phrase(result)]
+    if where := where_phrase(result):
+        lines.append(where)
+    name = short_name(result)
+    buttons = []
+    if result.how_to_apply.online:
+        buttons.append(url_button(f"Faire la demande en ligne : {name}", result.how_to_apply.online))
+    buttons.append(button(f"En savoir plus : {name}", "benefit_details", benefit_id=result.id))
+    return {"text": "\n".join(line for line in lines if line), "buttons": buttons}
 
 
-def _show_page(dispatcher: CollectingDispatcher, results: list[BenefitResult], offset: int) -> int:
-    page = results[offset:offset + PAGE]
-    for result in page:
-        if result.status == UNKNOWN and (offset == 0 or results[offset - 1].status == LIKELY) \
-                and result is page[0]:
-            dispatcher.utter_message(text="Ces aides sont à vérifier avec une personne : il me manque des informations.")
-        dispatcher.utter_message(text=_card(result),
-                                 buttons=[button("En savoir plus", "benefit_details", benefit_id=result.id)])
-    return offset + len(page)
+def theme_message(label: str, results: list[BenefitResult]) -> dict[str, Any]:
+    items = []
+    for r in results:
+        est = r.estimate
+        money = f" ({amount_phrase(r).rstrip('.').lower()})" if est is not None and est.value > 0 else ""
+        items.append(f"• {r.name}{money}")
+    return {"text": f"{label} :\n" + "\n".join(items),
+            "buttons": [button(f"En savoir plus : {short_name(r)}", "benefit_details", benefit_id=r.id)
+                        for r in results]}
+
+
+def checklist(unknown: list[BenefitResult]) -> str:
+    common = [r for r in unknown if not r.rare]
+    rare = [r for r in unknown if r.rare]
+    shown = (common + rare)[:CHECKLIST_SHOWN]
+    lines = [f"• {r.name}" for r in shown]
+    rest = len(unknown) - len(shown)
+    if rest:
+        lines.append(f"• et {rest} autre{'s' if rest > 1 else ''}")
+    if len(unknown) == 1:
+        head, tail = "Une aide est à vérifier avec une personne :", "Elle vous dira si elle est pour vous."
+    else:
+        head, tail = (f"{len(unknown)} aides sont à vérifier avec une personne :",
+                      "Elle vous dira si elles sont pour vous.")
+    return "\n".join([head, *lines, tail])
+
+
+# --- the screens ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Screens:
+    top: list[BenefitResult]
+    themes: dict[str, list[BenefitResult]]
+    unknown: list[BenefitResult]
+    likely: list[BenefitResult] = field(default_factory=list)
+
+    @property
+    def order(self) -> list[str]:
+        """The screens after the first one, in order."""
+        return [name for name, present in (("themes", bool(self.themes)), ("checks", True)) if present]
+
+
+def plan(evaluation: Evaluation) -> Screens:
+    likely = evaluation.likely
+    money = [r for r in likely if not r.open_to_all]
+    top = (money or likely)[:TOP]
+    themes: dict[str, list[BenefitResult]] = {}
+    for r in likely:
+        if r not in top:
+            themes.setdefault(r.category_label, []).append(r)
+    return Screens(top=top, themes=themes, unknown=evaluation.unknown, likely=likely)
+
+
+def next_button(screens: Screens, after: int) -> dict[str, str] | None:
+    """The button to the screen after screen number `after` (1-based), if any."""
+    order = screens.order
+    if after - 1 >= len(order):
+        return None
+    if order[after - 1] == "themes":
+        n = sum(len(v) for v in screens.themes.values())
+        return button(f"Voir les {n} autres aides" if n > 1 else "Voir l'autre aide", "show_more")
+    return button("Voir ce qu'il faut vérifier", "show_more")
+
+
+def _refine(tracker: Tracker) -> list[dict[str, str]]:
+    return [button("Préciser mes résultats", "continue")] if tracker.get_slot("more_questions") else []
+
+
+def _booking_buttons() -> list[dict[str, str]]:
+    return [button("Prendre rendez-vous", "book_appointment"),
+            button("Être rappelé(e)", "book_appointment", slot_choice="callback")]
+
+
+def show_screen(dispatcher: CollectingDispatcher, tracker: Tracker, screens: Screens, number: int) -> None:
+    """Utter screen `number` (1-based)."""
+    profile = profile_from_tracker(tracker)
+    match = team_for(tracker)
+    if number == 1:
+        dispatcher.utter_message(text=conclusion(screens.likely))
+        for result in screens.top:
+            dispatcher.utter_message(**top_card(result))
+        nxt = next_button(screens, 1)
+        lines = contact_lines(profile.get("commune"), match, short=True)
+        dispatcher.utter_message(
+            text="\n".join(lines),
+            buttons=([nxt] if nxt else []) + _refine(tracker) + _booking_buttons()[:1]
+            + [button("Parler à quelqu'un", "talk_to_person")])
+        return
+    kind = screens.order[number - 2]
+    if kind == "themes":
+        dispatcher.utter_message(text="Les autres aides probables, par thème :")
+        for label, results in screens.themes.items():
+            dispatcher.utter_message(**theme_message(label, results))
+        nxt = next_button(screens, number)
+        dispatcher.utter_message(text="Que voulez-vous faire ?",
+                                 buttons=([nxt] if nxt else []) + _refine(tracker) + _booking_buttons())
+        return
+    if screens.unknown:
+        dispatcher.utter_message(text=checklist(screens.unknown))
+    reference = tracker.get_slot("booking_reference")
+    lines = contact_lines(profile.get("commune"), match, short=False)
+    lines.append("Votre résumé à garder ou à imprimer : " + summary_url(profile, reference))
+    dispatcher.utter_message(text="\n".join(lines), buttons=_booking_buttons() + _refine(tracker) + [PRIVACY],
+                             json_message={"summary_url": summary_url(profile, reference)})
 
 
 class ActionShowResults(Action):
@@ -58,29 +161,9 @@ class ActionShowResults(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        evaluation = evaluate(profile_from_tracker(tracker))
-        results = evaluation.likely + evaluation.unknown
-        likely = len(evaluation.likely)
-        if likely:
-            intro = (f"Merci ! J'ai trouvé {likely} aide{'s' if likely > 1 else ''} qui "
-                     f"{'semblent possibles' if likely > 1 else 'semble possible'} pour vous. "
-                     "Voici les plus importantes.")
-        else:
-            # Never "you are entitled to nothing": someone can always check with the person.
-            intro = ("Avec vos réponses, je ne trouve pas d'aide certaine. Cela ne veut pas dire que vous "
-                     "n'avez droit à rien : une personne de l'équipe peut regarder votre situation avec vous.")
-        dispatcher.utter_message(text=intro)
-        offset = _show_page(dispatcher, results, 0)
-        profile = profile_from_tracker(tracker)
-        dispatcher.utter_message(
-            text="Votre résumé à garder ou à imprimer (les aides à vérifier, quoi apporter, qui voir) : "
-                 f"{summary_url(profile, tracker.get_slot('booking_reference'))}",
-            json_message={"summary_url": summary_url(profile, tracker.get_slot("booking_reference"))})
-        dispatcher.utter_message(
-            text="Voulez-vous qu'une personne vous aide à faire les demandes ? Je peux prendre rendez-vous "
-                 "pour vous. Vous pouvez aussi me demander « pourquoi pas » une aide.",
-            buttons=_closing_buttons(offset < len(results), refine=bool(tracker.get_slot("more_questions"))))
-        return [SlotSet("results_offset", offset)]
+        screens = plan(evaluate(profile_from_tracker(tracker)))
+        show_screen(dispatcher, tracker, screens, 1)
+        return [SlotSet("results_offset", 1)]
 
 
 class ActionShowMore(Action):
@@ -93,15 +176,17 @@ class ActionShowMore(Action):
             dispatcher.utter_message(text="Je n'ai pas encore assez de réponses pour chercher vos aides.",
                                      buttons=[button("Trouver mes aides", "start_benefits_check")])
             return []
-        results = _shown(tracker)
-        offset = int(tracker.get_slot("results_offset") or 0)
-        if offset >= len(results):
+        screens = plan(evaluate(profile_from_tracker(tracker)))
+        shown = int(tracker.get_slot("results_offset") or 0)
+        if shown < 1:
+            show_screen(dispatcher, tracker, screens, 1)
+            return [SlotSet("results_offset", 1)]
+        if shown - 1 >= len(screens.order):
             dispatcher.utter_message(text="C'est tout ce que j'ai trouvé avec vos réponses.",
-                                     buttons=_closing_buttons(False))
-            return [SlotSet("results_offset", 0)]
-        offset = _show_page(dispatcher, results, offset)
-        dispatcher.utter_message(text="Que voulez-vous faire ?", buttons=_closing_buttons(offset < len(results)))
-        return [SlotSet("results_offset", offset)]
+                                     buttons=_booking_buttons() + [button("Parler à quelqu'un", "talk_to_person")])
+            return []
+        show_screen(dispatcher, tracker, screens, shown + 1)
+        return [SlotSet("results_offset", shown + 1)]
 
 
 def details_text(result: BenefitResult) -> str:
@@ -112,8 +197,6 @@ def details_text(result: BenefitResult) -> str:
     steps = []
     if how.where:
         steps.append(how.where.strip())
-    if how.online:
-        steps.append(f"En ligne : {how.online}")
     if how.form:
         steps.append(f"Formulaire : {how.form}")
     if steps:
@@ -123,8 +206,10 @@ def details_text(result: BenefitResult) -> str:
     decider = how.decided_by or (result.administrator.name if result.administrator else None)
     if decider:
         parts.append(f"Qui décide ? {decider}")
-    if result.administrator and result.administrator.phone:
-        parts.append(f"Contact : {result.administrator.name}, {result.administrator.phone}")
+    phone = how.phone or (result.administrator.phone if result.administrator else None)
+    if phone:
+        who = result.administrator.name if result.administrator else decider
+        parts.append(f"Téléphone : {who}, {phone}" if who else f"Téléphone : {phone}")
     return "\n\n".join(parts)
 
 
@@ -145,8 +230,16 @@ class ActionBenefitDetails(Action):
         from benefits.engine import evaluate_one  # the single-benefit evaluation
 
         result = evaluate_one(benefit, profile_from_tracker(tracker), catalogue)
-        dispatcher.utter_message(text=details_text(result),
-                                 buttons=_closing_buttons(bool(tracker.get_slot("profile_complete"))))
+        buttons = []
+        if result.how_to_apply.online:
+            buttons.append(url_button(f"Faire la demande en ligne : {short_name(result)}", result.how_to_apply.online))
+        shown = int(tracker.get_slot("results_offset") or 0)
+        if tracker.get_slot("profile_complete") and shown:
+            screens = plan(evaluate(profile_from_tracker(tracker)))
+            if nxt := next_button(screens, shown):
+                buttons.append(nxt)
+        buttons += [button("Prendre rendez-vous", "book_appointment"), button("Parler à quelqu'un", "talk_to_person")]
+        dispatcher.utter_message(text=details_text(result), buttons=buttons)
         return []
 
 

@@ -8,9 +8,11 @@ and the handler then falls back to the button's title (which Rasa's NLU understa
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from collections import OrderedDict
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -82,10 +84,27 @@ class ButtonStore:
         self._chats.pop(chat_id)
 
 
+def public_url(url: Any) -> bool:
+    """Telegram refuses URL buttons to local addresses (127.0.0.1, localhost, a name without a dot)."""
+    if not isinstance(url, str):
+        return False
+    parsed = urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if parsed.scheme not in ("http", "https") or "." not in host or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_private and not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a host name
+
+
 def inline_keyboard(store: ButtonStore, chat_id: int, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
-    """Two buttons per row when every title is short (oui/non), else one per row for phones."""
+    """Two buttons per row when every title is short (oui/non), else one per row for phones.
+    A button with a public `url` opens it (a link to an official service, an agenda file)."""
     items = [
-        InlineKeyboardButton(b["title"], callback_data=store.encode(chat_id, b["payload"])) for b in buttons
+        InlineKeyboardButton(b["title"], url=b["url"]) if public_url(b.get("url"))
+        else InlineKeyboardButton(b["title"], callback_data=store.encode(chat_id, b["payload"]))
+        for b in buttons
     ]
     per_row = 2 if all(len(b["title"]) <= 16 for b in buttons) else 1
     return InlineKeyboardMarkup([items[i:i + per_row] for i in range(0, len(items), per_row)])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from channels.telegram import texts
-from channels.telegram.buttons import ButtonStore, inline_keyboard
+from channels.telegram.buttons import ButtonStore, inline_keyboard, public_url
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one message
+URL_RE = re.compile(r"https?://[^\s<>\"]+")
 
 
 @dataclass
@@ -52,14 +54,42 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
+def link_label(url: str) -> str:
+    """What a link opens, as the widget says it (signed links are long and mean nothing)."""
+    if re.search(r"/rdv/[^/]+\.ics$", url):
+        return "Ajouter à mon agenda"
+    if "/resume/" in url:
+        return "Ouvrir mon résumé"
+    return "Ouvrir " + re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
+
+
+def links_as_buttons(text: str) -> tuple[str, list[dict[str, str]]]:
+    """Raw public links in a text become URL buttons; the text keeps what they open.
+    "Votre résumé : https://…/resume/…" -> ("Votre résumé : « Ouvrir mon résumé » (bouton ci-dessous)", [button])."""
+    buttons: list[dict[str, str]] = []
+
+    def replace(match: re.Match) -> str:
+        url = match.group(0).rstrip(".,;:!?)")
+        tail = match.group(0)[len(url):]
+        if not public_url(url):
+            return match.group(0)
+        label = link_label(url)
+        buttons.append({"title": label, "url": url, "payload": label})
+        return f"« {label} » (bouton ci-dessous){tail}"
+
+    return URL_RE.sub(replace, text), buttons
+
+
 def build_outgoing(messages: list[dict[str, Any]], store: ButtonStore, chat_id: int) -> list[Outgoing]:
     out: list[Outgoing] = []
     for msg in messages:
+        links: list[dict[str, str]] = []
         if msg.get("text"):
-            pieces = split_text(msg["text"])
+            text, links = links_as_buttons(msg["text"])
+            pieces = split_text(text)
             out.extend(Outgoing(text=p) for p in pieces)
-        if msg.get("buttons"):
-            keyboard = inline_keyboard(store, chat_id, msg["buttons"])
+        if msg.get("buttons") or links:
+            keyboard = inline_keyboard(store, chat_id, links + list(msg.get("buttons") or []))
             if msg.get("text"):
                 out[-1].inline = keyboard  # buttons go under the last piece
             else:

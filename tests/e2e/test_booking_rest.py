@@ -45,6 +45,9 @@ def test_results_to_booking_to_staff_inbox(chat, stack):
     assert "06 12 34 56 78" in chat.text and chat.slot("booking_first_name") == "<b>Karim</b>"
     chat.say("06 12 34 56 78")
     chat.say("oui")
+    assert "Je récapitule" in chat.text and "Karim" in chat.text  # nothing is written before the recap
+    assert [b["title"] for b in chat.buttons] == ["Confirmer", "Modifier"]
+    chat.say("/affirm")
     reference = re.search(r"AV-[2-9A-Z]{4}", chat.text)
     assert reference, chat.text
     assert ".ics" in chat.text
@@ -63,8 +66,24 @@ def test_results_to_booking_to_staff_inbox(chat, stack):
     ics = httpx.get(f"{stack.web_url}{ics_path}", timeout=30)
     assert ics.status_code == 200 and "BEGIN:VCALENDAR" in ics.text
 
-    # Cancelling by reference frees the slot.
+    # Moving it (the button under the confirmation) is one atomic update: same reference, new slot.
+    assert any(b["payload"] == "/reschedule_appointment" for b in chat.buttons)
+    old_start = request.slot_start
+    chat.say("/reschedule_appointment")
+    assert chat.slot("requested_slot") == "booking_slot", chat.text
+    assert service.find_by_reference(reference.group(0), url=db_url).status == "new"
+    new_slots = [b for b in chat.buttons if '"slot_choice":"20' in b["payload"]]
+    chat.say(new_slots[0]["payload"])
+    assert "Je récapitule" in chat.text
+    chat.say("/affirm")
+    assert "déplacé" in chat.text and reference.group(0) in chat.text, chat.text
+    moved = service.find_by_reference(reference.group(0), url=db_url)
+    assert moved.status == "new" and moved.slot_start != old_start
+
+    # Cancelling by reference frees the slot, after a yes.
     chat.say("je veux annuler mon rendez-vous")  # the reference of this conversation is known
+    assert "vraiment" in chat.text
+    chat.say("oui")
     assert "annulé" in chat.text and reference.group(0) in chat.text
     assert service.find_by_reference(reference.group(0), url=db_url).status == "cancelled"
 
@@ -77,6 +96,7 @@ def test_cancel_by_reference_typed_by_the_resident(chat, stack):
     chat.say("Lou")
     chat.say("07 81 22 33 44")
     chat.say("non")
+    chat.say("/affirm")
     reference = re.search(r"AV-[2-9A-Z]{4}", chat.text).group(0)
     other = Chat(stack)  # the resident comes back from another device
     other.say("annuler mon rdv")
@@ -89,6 +109,8 @@ def test_cancel_by_reference_typed_by_the_resident(chat, stack):
     other.say("annuler mon rdv")
     other.say(reference)
     other.say("0781223344")
+    assert "vraiment" in other.text
+    other.say("oui")
     assert "annulé" in other.text
     assert service.find_by_reference(reference, url=db_url).status == "cancelled"
 
@@ -103,6 +125,7 @@ def test_booking_without_consent_sends_no_summary(chat, stack):
     chat.say("Nadia")
     chat.say("0781223344")
     chat.say("non")
+    chat.say("/affirm")
     reference = re.search(r"AV-[2-9A-Z]{4}", chat.text).group(0)
     request = service.find_by_reference(reference, url=db_url)
     assert not request.consent_summary and request.summary is None and request.likely_benefits is None

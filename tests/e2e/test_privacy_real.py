@@ -30,6 +30,7 @@ def test_logs_hold_no_answer_and_erasure_is_complete(chat, stack):
     chat.say(FIRST_NAME)
     chat.say(PHONE)
     chat.say("oui")
+    chat.say("oui")  # the recap
     reference = next(w.rstrip(".") for w in chat.text.split() if w.startswith("AV-"))
     assert service.find_by_reference(reference, url=db_url) is not None
 

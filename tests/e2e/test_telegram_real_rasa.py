@@ -117,6 +117,9 @@ def test_from_start_to_booking_on_telegram(stack, tmp_path):
             consent = _wait_button(tg, count, "Oui")
             count = len(tg.calls_to("sendMessage", CHAT))
             _press(tg, "Oui", consent)
+            recap = _wait_button(tg, count, "Confirmer")
+            count = len(tg.calls_to("sendMessage", CHAT))
+            _press(tg, "Confirmer", recap)
             tg.wait_for("sendMessage", chat_id=CHAT, count=1, timeout=60,
                         where=lambda c: "Votre référence" in c["params"]["text"])
             sent = tg.calls_to("sendMessage", CHAT)

@@ -101,6 +101,9 @@ def test_demo_page_to_booking_in_chromium(stack):
         n = _bots(page)
         page.get_by_role("button", name="Oui, envoyer le résumé").click()
         _wait_reply(page, n)
+        n = _bots(page)
+        page.get_by_role("button", name="Confirmer").click()  # the recap: nothing is written before
+        _wait_reply(page, n)
         confirmation = page.locator(".av-bot", has_text="Votre référence").last
         confirmation.wait_for(timeout=30_000)
         assert re.search(r"AV-[2-9A-Z]{4}", confirmation.inner_text())

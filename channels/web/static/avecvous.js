@@ -33,8 +33,22 @@
     image: "Image envoyée par l'assistant",
     newTab: " (nouvel onglet)",
     offline: "Désolé, l'assistant ne peut pas répondre pour le moment. Pouvez-vous réessayer dans quelques minutes ?",
+    retry: "Réessayer",
+    callUs: "Vous pouvez aussi appeler ",
+    callTownHall: "Vous pouvez aussi appeler la mairie de votre commune : elle vous dira qui peut vous aider.",
     tooLong: "Votre message est trop long. Pouvez-vous l'écrire en plus court ?"
   };
+  // A number to call when the assistant cannot answer: the host page gives one it has checked
+  // (<meta name="avecvous-help-phone" content="…"> and "avecvous-help-name", or data-help-phone and
+  // data-help-name on the script tag); else the last number the assistant gave in this conversation.
+  function hostSetting(name) {
+    var meta = document.querySelector('meta[name="avecvous-' + name + '"]');
+    return (meta && meta.getAttribute("content")) || (script && script.getAttribute("data-" + name)) || null;
+  }
+  var helpPhone = hostSetting("help-phone");
+  var helpName = hostSetting("help-name");
+  // Phones and touch screens: a tap on an answer must not open the on-screen keyboard.
+  var coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
 
   // ---- state -------------------------------------------------------------------------------
   function newSender() {
@@ -131,6 +145,12 @@
 
   // ---- rendering ---------------------------------------------------------------------------
   var URL_RE = /(https?:\/\/[^\s<>"]+)/g;
+  // French numbers (03 83 85 31 92, +33 3 83…, 0 800 00 00 00) and, after "le", "au", "appelez",
+  // "composez" or "numéro", the short emergency and public numbers (15, 17, 112, 115, 119, 3114…).
+  var PHONE_RE = /(?:\+33[\s.]?[1-9]|\b0[1-9])(?:[\s.-]?\d{2}){4}\b|\b0[\s.]?8\d{2}(?:[\s.]?\d{2}){3}\b/g;
+  var SHORT_RE = /(\b(?:le|au|appelez|composez|num[ée]ro|t[ée]l[ée]phone|tél)\s*:?\s*)(1[0-9]{1,2}|3[0-9]{3})\b(?![\d,.]\d|\s*(?:€|%|ans\b|aides?\b|jours?\b|mois\b|km\b|h\b|min|janvier|f[ée]vrier|mars|avril|mai\b|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|heures?\b))/gi;
+  var SHORT_NUMBERS = ["15", "17", "18", "112", "114", "115", "116", "119", "191", "196", "197",
+    "3114", "3919", "3230", "3646", "3939", "3949", "3977", "3018", "3020", "3008", "3624"];
 
   // Signed links are long: show what they open, not the address.
   function linkLabel(url) {
@@ -139,7 +159,38 @@
     return url.length > 60 ? url.replace(/^https?:\/\//, "").split("/")[0] : url;
   }
 
-  // Text with clickable links, built with text nodes only (never innerHTML).
+  function telLink(shown) {
+    var digits = shown.replace(/[^\d+]/g, "");
+    return el("a", { href: "tel:" + digits, "class": "av-tel" }, shown);
+  }
+
+  // Phone numbers found in a piece of text: [{start, end, shown}], in order.
+  function findPhones(text) {
+    var found = [];
+    var m;
+    PHONE_RE.lastIndex = 0;
+    while ((m = PHONE_RE.exec(text))) found.push({ start: m.index, end: m.index + m[0].length, shown: m[0] });
+    SHORT_RE.lastIndex = 0;
+    while ((m = SHORT_RE.exec(text))) {
+      if (SHORT_NUMBERS.indexOf(m[2]) < 0) continue;
+      var start = m.index + m[1].length;
+      found.push({ start: start, end: start + m[2].length, shown: m[2] });
+    }
+    found.sort(function (a, b) { return a.start - b.start; });
+    return found.filter(function (f, i) { return i === 0 || f.start >= found[i - 1].end; });
+  }
+
+  function appendPhones(parent, text) {
+    var at = 0;
+    findPhones(text).forEach(function (f) {
+      if (f.start > at) parent.appendChild(document.createTextNode(text.slice(at, f.start)));
+      parent.appendChild(telLink(f.shown));
+      at = f.end;
+    });
+    if (at < text.length) parent.appendChild(document.createTextNode(text.slice(at)));
+  }
+
+  // Text with clickable links and phone numbers, built with text nodes only (never innerHTML).
   function appendText(parent, text) {
     var parts = String(text).split(URL_RE);
     for (var i = 0; i < parts.length; i++) {
@@ -150,14 +201,42 @@
         var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, linkLabel(url));
         a.appendChild(el("span", { "class": "av-sr" }, T.newTab));
         parent.appendChild(a);
-        if (tail) parent.appendChild(document.createTextNode(tail));
+        if (tail) appendPhones(parent, tail);
       } else {
-        parent.appendChild(document.createTextNode(parts[i]));
+        appendPhones(parent, parts[i]);
       }
     }
   }
 
-  function renderEntry(entry, isLast) {
+  function lastPhoneSaid() {
+    for (var i = state.log.length - 1; i >= 0; i--) {
+      var e = state.log[i];
+      if (e.who === "bot" && e.text && !e.failed) {
+        var f = findPhones(e.text).filter(function (x) { return x.shown.length > 4; });
+        if (f.length) return f[f.length - 1].shown;
+      }
+    }
+    return null;
+  }
+
+  function buttonNode(b, context, seen) {
+    var name = b.title;
+    if (seen[name]) name = b.title + " – " + context; // two buttons never share an accessible name
+    seen[b.title] = true;
+    if (b.url) {
+      var a = el("a", { href: b.url, target: "_blank", rel: "noopener noreferrer", "class": "av-choice av-link" },
+                 b.title);
+      a.appendChild(el("span", { "class": "av-sr" }, T.newTab + (name !== b.title ? " – " + context : "")));
+      return a;
+    }
+    var btn = el("button", { type: "button", "class": "av-choice" }, b.title);
+    if (name !== b.title) btn.setAttribute("aria-label", name);
+    btn.addEventListener("pointerdown", function (ev) { lastPointer = ev.pointerType; });
+    btn.addEventListener("click", function (ev) { choose(b, ev); });
+    return btn;
+  }
+
+  function renderEntry(entry, isLast, seen) {
     var li = el("li", { "class": "av-msg av-" + (entry.who === "user" ? "user" : "bot") });
     li.appendChild(el("span", { "class": "av-sr" }, entry.who === "user" ? T.you : T.bot));
     if (entry.text) {
@@ -171,11 +250,13 @@
     // Only the latest bot message keeps its buttons: older choices are no longer relevant and
     // would only add tab stops.
     if (entry.buttons && entry.buttons.length && isLast) {
+      var context = (entry.text || "").split("\n")[0].slice(0, 60);
       var group = el("div", { "class": "av-choices", role: "group", "aria-label": T.choices });
       entry.buttons.forEach(function (b) {
-        var btn = el("button", { type: "button", "class": "av-choice" }, b.title);
-        btn.addEventListener("click", function () { choose(b); });
-        group.appendChild(btn);
+        var key = (b.url || b.payload) + "\u0000" + b.title;
+        if (seen[key]) return; // the same choice twice in one reply: shown once
+        seen[key] = true;
+        group.appendChild(buttonNode(b, context, seen));
       });
       li.appendChild(group);
     }
@@ -189,13 +270,23 @@
     return i + 1;
   }
 
-  function render() {
+  // `firstNew`: index of the first entry of a new reply, scrolled to the top of the log so that
+  // a long reply is read from its start; otherwise the log shows its end.
+  function render(firstNew) {
     while (logList.firstChild) logList.removeChild(logList.firstChild);
     var firstActive = lastBotRun();
+    var seen = {};
+    var target = null;
     state.log.forEach(function (entry, i) {
-      logList.appendChild(renderEntry(entry, i >= firstActive));
+      var li = renderEntry(entry, i >= firstActive, seen);
+      if (i === firstNew) target = li;
+      logList.appendChild(li);
     });
-    logList.scrollTop = logList.scrollHeight;
+    if (target) {
+      logList.scrollTop = Math.max(0, target.offsetTop - logList.offsetTop - 8);
+    } else {
+      logList.scrollTop = logList.scrollHeight;
+    }
   }
 
   function announce(entries) {
@@ -231,12 +322,15 @@
       return resp.json();
     }).then(function (data) {
       if (!data || !Array.isArray(data.messages)) throw new Error("bad reply");
-      return data.messages;
+      if (data.error === "unavailable" || data.error === "no_reply") {
+        return { messages: data.messages, failed: true };
+      }
+      return { messages: data.messages, failed: false };
     }).catch(function () {
-      return [{ text: T.offline }];
-    }).then(function (messages) {
+      return { messages: [{ text: T.offline }], failed: true };
+    }).then(function (reply) {
       if (timer) window.clearTimeout(timer);
-      return messages;
+      return reply;
     });
   }
 
@@ -249,7 +343,9 @@
       if (m.image) entry.image = String(m.image);
       if (m.buttons && m.buttons.length) {
         entry.buttons = m.buttons.map(function (b) {
-          return { title: String(b.title), payload: String(b.payload || b.title) };
+          var out = { title: String(b.title), payload: String(b.payload || b.title) };
+          if (typeof b.url === "string" && /^https?:\/\//.test(b.url)) out.url = b.url;
+          return out;
         });
       }
       out.push(entry);
@@ -257,9 +353,22 @@
     return out;
   }
 
+  // What the widget says when the assistant cannot answer: try again, or call someone.
+  function failureEntry(messages, message) {
+    var text = (messages[0] && messages[0].text) || T.offline;
+    var phone = helpPhone || lastPhoneSaid();
+    if (phone) {
+      text += "\n" + T.callUs + (helpPhone && helpName ? helpName + " : " : "") + phone + ".";
+    } else {
+      text += "\n" + T.callTownHall;
+    }
+    return { who: "bot", text: text, failed: true, buttons: [{ title: T.retry, payload: message, retry: true }] };
+  }
+
   // Send a message; `shown` is what the transcript shows as the resident's words (null: nothing).
-  // Resolves with the bot entries added.
-  function send(message, shown, focusChoices) {
+  // `focus`: "choices" (the first new choice, else the message field), "log" (after a tap on a
+  // phone: no keyboard pop-up) or nothing. Resolves with the bot entries added.
+  function send(message, shown, focus) {
     if (busy) return Promise.resolve([]);
     if (shown) {
       state.log.push({ who: "user", text: shown });
@@ -267,27 +376,47 @@
       render();
     }
     setBusy(true);
-    return post(message).then(function (messages) {
-      var entries = toEntries(messages);
+    return post(message).then(function (reply) {
+      var entries = reply.failed ? [failureEntry(reply.messages, message)] : toEntries(reply.messages);
+      var firstNew = state.log.length;
       state.log = state.log.concat(entries);
       save();
       setBusy(false);
-      render();
+      render(entries.length ? firstNew : undefined);
       if (entries.length) announce(entries);
       var first = logList.querySelector(".av-choice");
-      if (focusChoices && first) first.focus();
+      if (focus === "choices" && first) {
+        first.focus({ preventScroll: true });
+      } else if (focus === "choices" || focus === "log") {
+        (focus === "log" ? logList : input).focus({ preventScroll: true });
+      }
       return entries;
     });
   }
 
-  function choose(button) {
+  var lastPointer = null;
+
+  function choose(button, ev) {
     if (busy) return;
-    input.focus(); // the pressed button is about to disappear: keep the focus in the dialog
-    send(button.payload, button.title, true);
+    // A tap (not a key press) on a touch screen: keep the on-screen keyboard closed.
+    var tapped = ev && ev.detail > 0 && (lastPointer === "touch" || lastPointer === "pen" || coarse);
+    lastPointer = null;
+    // The pressed button is about to disappear: keep the focus in the dialog.
+    (tapped ? logList : input).focus({ preventScroll: true });
+    if (button.retry) {
+      // Drop the apology and send the same message again, without repeating the resident's words.
+      var last = state.log[state.log.length - 1];
+      if (last && last.failed) state.log.pop();
+      save();
+      render();
+      send(button.payload, null, tapped ? "log" : "choices");
+      return;
+    }
+    send(button.payload, button.title, tapped ? "log" : "choices");
   }
 
   function greet() {
-    return send("/greet", null, false);
+    return send("/greet", null, null);
   }
 
   function restart() {
@@ -297,8 +426,8 @@
     render();
     live.textContent = "";
     input.value = "";
-    input.focus();
-    send("/restart", null, false).then(function (entries) {
+    if (!coarse) input.focus();
+    send("/restart", null, null).then(function (entries) {
       if (!entries.length) greet();
     });
   }
@@ -311,7 +440,8 @@
     launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
     render();
-    input.focus();
+    // On a touch screen the message field would open the keyboard over the greeting.
+    (coarse ? logList : input).focus({ preventScroll: true });
     if (!state.log.length) greet();
   }
 
@@ -361,13 +491,13 @@
       return;
     }
     input.value = "";
-    send(text, text, false);
+    send(text, text, null);
   });
 
   launcher.addEventListener("click", open);
   closeBtn.addEventListener("click", close);
   restartBtn.addEventListener("click", restart);
-  privacyBtn.addEventListener("click", function () { send("/privacy", "Qui voit mes réponses ?", true); });
+  privacyBtn.addEventListener("click", function () { send("/privacy", "Qui voit mes réponses ?", "choices"); });
 
   render();
   if (state.open) {
