@@ -92,6 +92,9 @@ class Pattern:
     source: str
     regex: re.Pattern[str]
     literal_words: frozenset[str]
+    # The pattern without its "not followed by" parts: when only this one matches, the
+    # rules saw the words and refused them ("à la rue Jeanne d'Arc"), a veto for the model.
+    loose: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -280,7 +283,14 @@ def _compile(source: str, words: dict[str, str], reader: _Reader, where: str) ->
     except re.error as error:
         raise reader.fail(where, f"pattern {source!r} is not valid: {error}") from None
     literal = frozenset(_WORD.findall(_without_lookarounds(plain_expanded.replace(GAP, " "))))
-    return Pattern(source=source, regex=regex, literal_words=literal)
+    loose = None
+    if "(?!" in plain_expanded:
+        loose_source = _whole_words_in_lookaheads(_loose_endings(_without_lookarounds(plain_expanded)))
+        try:
+            loose = re.compile(r"(?<![a-z0-9])(?:" + loose_source + r")(?![a-z0-9])")
+        except re.error:
+            loose = None
+    return Pattern(source=source, regex=regex, literal_words=literal, loose=loose)
 
 
 def _word_lists(raw: Any, reader: _Reader) -> dict[str, str]:
