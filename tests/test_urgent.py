@@ -324,7 +324,7 @@ def test_combined_help_is_ordered_and_deduplicated():
     dials = _dials(help_)
     assert dials[0] == "3114"
     assert len(dials) == len(set(dials))
-    assert help_.text().endswith(get_data().closing)
+    assert help_.text().endswith(get_data().by_id["suicide"].closing)  # suicide first
 
 
 def test_commune_specific_ccas_when_commune_known():

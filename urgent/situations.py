@@ -63,6 +63,7 @@ class LocalContact:
     confidence: str = "high"
     epci_in: tuple[str, ...] | None = None
     epci_not_in: tuple[str, ...] | None = None
+    kind: str = "contact"  # or "advice": what to know or do, shown last
 
     def applies_to(self, epci: str | None) -> bool:
         """Whether this contact serves a commune of ``epci`` (unknown commune: yes)."""
@@ -107,6 +108,7 @@ class Situation:
     local: tuple[str, ...]
     patterns: tuple[Pattern, ...]
     excludes: tuple[Pattern, ...]
+    closing: str | None = None  # replaces the general closing when this situation is first
 
 
 @dataclass(frozen=True)
@@ -352,6 +354,9 @@ def _local_contacts(raw: Any, reader: _Reader) -> dict[str, LocalContact]:
         unknown = set(applies) - {"epci_in", "epci_not_in"}
         if unknown:
             raise reader.fail(f"{where}.applies_to", f"unknown keys {sorted(unknown)}")
+        kind = reader.text(entry, "kind", where, required=False) or "contact"
+        if kind not in ("contact", "advice"):
+            raise reader.fail(f"{where}.kind", "should be contact or advice")
         result[key] = LocalContact(
             key=key,
             name=reader.text(entry, "name", where),
@@ -367,6 +372,7 @@ def _local_contacts(raw: Any, reader: _Reader) -> dict[str, LocalContact]:
             confidence=reader.text(entry, "confidence", where, required=False) or "high",
             epci_in=tuple(map(str, applies["epci_in"])) if "epci_in" in applies else None,
             epci_not_in=tuple(map(str, applies["epci_not_in"])) if "epci_not_in" in applies else None,
+            kind=kind,
         )
     return result
 
@@ -431,6 +437,7 @@ def _situations(raw: Any, reader: _Reader, words: dict[str, str], numbers: dict,
             patterns=tuple(_compile(s, words, reader, f"{where}.patterns") for s in sources),
             excludes=tuple(_compile(s, words, reader, f"{where}.exclude")
                            for s in reader.texts(entry, "exclude", where)),
+            closing=reader.text(entry, "closing", where, required=False),
         ))
     return tuple(sorted(result, key=lambda s: s.priority))
 
