@@ -20,7 +20,6 @@ from urgent.policy import already_helped, person_first
 from urgent.situations import DATA_DIR, get_data
 from urgent.train import REPORTED_FILES, SETTINGS, TRAIN_FILES, _key, base_examples
 
-
 # --- the data ----------------------------------------------------------------------------
 
 def test_blind3_is_large_and_covers_what_was_missed():
