@@ -39,7 +39,7 @@ def test_eval_set_is_large_and_balanced():
 HOLDOUT2_FILE = DATA_DIR / "holdout2_set.yml"
 
 ALL_SETS = [(EVAL_FILE, "all"), (BLIND_FILE, "main"), (HOLDOUT_FILE, "main"), (TUNING_FILE, "main"),
-            (HOLDOUT2_FILE, "main")]
+            (HOLDOUT2_FILE, "main"), (DATA_DIR / "blind3_set.yml", "main")]
 
 
 def _sentences(path, part):
