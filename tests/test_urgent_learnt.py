@@ -211,3 +211,16 @@ def test_person_first():
 
 def test_model_classes_are_the_situations():
     assert list(get_model().classes) == [s.id for s in get_data().situations]
+
+
+def test_a_broken_weights_file_leaves_the_rules_working(monkeypatch, tmp_path):
+    import urgent.detector as detector
+    from urgent.learnt import load
+    from urgent.situations import UrgentDataError
+
+    broken = tmp_path / "learnt_model.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(UrgentDataError, match="learnt_model.json"):
+        load(broken)
+    monkeypatch.setattr(detector, "get_model", lambda: load(broken))
+    assert [d.situation_id for d in detector.detect("je dors dehors")] == ["homeless"]

@@ -11,11 +11,14 @@ Stdlib + PyYAML only: the Rasa server imports this module. Never logs message te
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
 from urgent.learnt import get_model
 from urgent.normalize import normalize
-from urgent.situations import Situation, UrgentData, get_data
+from urgent.situations import Situation, UrgentData, UrgentDataError, get_data
+
+logger = logging.getLogger(__name__)
 
 CORRECTED_SCORE = 0.8  # a match that needed a typo correction is a little less sure
 _CLAUSE_BREAKS = {".", ",", "mais"}
@@ -213,7 +216,12 @@ def detect(text: str, data: UrgentData | None = None, learnt: bool = True) -> li
         return found
     data = data or get_data()
     have = {d.situation_id for d in found}
-    extra = {sid: p for sid, p in get_model().predict(text) if sid not in have and sid not in vetoed}
+    try:
+        guesses = get_model().predict(text)
+    except UrgentDataError:  # a broken weights file must not silence the rules
+        logger.exception("Learnt urgent model unavailable; rules only.")
+        return found
+    extra = {sid: p for sid, p in guesses if sid not in have and sid not in vetoed}
     if not extra:
         return found
     found += [Detection(sid, round(p, 3), "") for sid, p in extra.items()]
