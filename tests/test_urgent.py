@@ -96,7 +96,8 @@ def test_holdout_figures():
 def test_holdout2_set_is_balanced_and_apart():
     urgent, ordinary = load_eval_set(HOLDOUT2_FILE, "main")
     assert (len(urgent), len(ordinary)) == (30, 30)
-    others = set().union(*(_sentences(path, part) for path, part in ALL_SETS[:-1]))
+    others = set().union(*(_sentences(path, part) for path, part in ALL_SETS
+                           if path.name not in ("holdout2_set.yml", "blind3_set.yml")))
     assert not _sentences(HOLDOUT2_FILE, "main") & others
     assert "MEASURED ONCE" in HOLDOUT2_FILE.read_text(encoding="utf-8")
 
