@@ -1,7 +1,8 @@
 """Find urgent situations in a message, in the words residents really type.
 
 ``detect(text)`` simplifies the message (see :mod:`urgent.normalize`), corrects small
-typos in key words, then tries the patterns of ``data/situations.yml``. A match is
+typos in key words, then tries the patterns of ``data/situations.yml``; the learnt model
+(:mod:`urgent.learnt`) adds what the patterns do not know, unless the rules veto it. A match is
 dropped when the person says it is not so ("je ne dors pas dehors"), no longer so ("il
 ne me frappe plus"), long ago ("il y a 3 ans") or over ("maintenant ça va").
 
@@ -10,10 +11,14 @@ Stdlib + PyYAML only: the Rasa server imports this module. Never logs message te
 
 from __future__ import annotations
 
+import logging
 from typing import NamedTuple
 
+from urgent.learnt import get_model
 from urgent.normalize import normalize
-from urgent.situations import Situation, UrgentData, get_data
+from urgent.situations import Situation, UrgentData, UrgentDataError, get_data
+
+logger = logging.getLogger(__name__)
 
 CORRECTED_SCORE = 0.8  # a match that needed a typo correction is a little less sure
 _CLAUSE_BREAKS = {".", ",", "mais"}
@@ -145,46 +150,83 @@ def _excluded(text: _Text, first: int, last: int, situation: Situation) -> bool:
     return any(pattern.regex.search(clause) for pattern in situation.excludes)
 
 
-def _find(text: _Text, situation: Situation, data: UrgentData) -> Detection | None:
+def _find(text: _Text, situation: Situation, data: UrgentData) -> tuple[Detection | None, bool]:
+    """The best match of ``situation`` and whether some match was cancelled (a veto)."""
     best: Detection | None = None
+    cancelled = False
     for pattern in situation.patterns:
+        if pattern.loose is not None and not cancelled and pattern.loose.search(text.string) \
+                and not pattern.regex.search(text.string):
+            cancelled = True
         for match in pattern.regex.finditer(text.string):
             if match.end() == match.start():
                 continue
             first, last = text.token_span(match.start(), match.end())
-            if _negated(text, first, last, pattern.literal_words, data):
-                continue
-            if _in_the_past(text, first, last, match.start(), data):
-                continue
-            if _excluded(text, first, last, situation):
+            if (_negated(text, first, last, pattern.literal_words, data)
+                    or _in_the_past(text, first, last, match.start(), data)
+                    or _excluded(text, first, last, situation)):
+                cancelled = True
                 continue
             score = CORRECTED_SCORE if any(text.corrected[first:last]) else 1.0
             if best is None or score > best.score:
                 best = Detection(situation.id, score, match.group(0))
             if score == 1.0:
-                return best
-    return best
+                return best, cancelled
+    return best, cancelled
 
 
-def detect(text: str, data: UrgentData | None = None) -> list[Detection]:
-    """Urgent situations said in ``text``, most serious first.
+def _vetoes(text: _Text, situation: Situation, data: UrgentData) -> bool:
+    """Whether the rules know this message is not ``situation`` although it may look so:
+    an idiom of its ``exclude`` list ("mourir de rire"), or a message about the past
+    ("il y a 3 ans", "maintenant ça va")."""
+    if any(p.regex.search(text.string) for p in situation.excludes):
+        return True
+    return any(r.search(text.string) for r in (*data.long_ago, *data.resolved))
 
-    Returns one :class:`Detection` (situation id, score in (0, 1], simplified phrase that
-    matched) per situation found; an empty list for an ordinary message or for anything
-    that is not text.
-    """
+
+def detect_rules(text: str, data: UrgentData | None = None) -> tuple[list[Detection], set[str]]:
+    """The reviewed rules alone: situations found, and situations the rules veto."""
     if not isinstance(text, str) or not text.strip():
-        return []
+        return [], set()
     data = data or get_data()
     prepared = _prepare(text[:5000], data)
     if not prepared.tokens:
-        return []
-    found = []
+        return [], set()
+    found, vetoed = [], set()
     for situation in data.situations:
-        detection = _find(prepared, situation, data)
+        detection, cancelled = _find(prepared, situation, data)
         if detection is not None:
             found.append(detection)
-    return found
+        elif cancelled or _vetoes(prepared, situation, data):
+            vetoed.add(situation.id)
+    return found, vetoed
+
+
+def detect(text: str, data: UrgentData | None = None, learnt: bool = True) -> list[Detection]:
+    """Urgent situations said in ``text``, most serious first.
+
+    Returns one :class:`Detection` (situation id, score in (0, 1], simplified phrase that
+    matched, empty for the learnt model) per situation found; an empty list for an ordinary
+    message or for anything that is not text. Either the rules or the learnt model
+    (:mod:`urgent.learnt`) can raise a situation; the rules veto the model's guesses they
+    know to be false alarms (a negated, past or idiomatic match).
+    """
+    found, vetoed = detect_rules(text, data)
+    if not learnt or not isinstance(text, str) or not text.strip():
+        return found
+    data = data or get_data()
+    have = {d.situation_id for d in found}
+    try:
+        guesses = get_model().predict(text)
+    except UrgentDataError:  # a broken weights file must not silence the rules
+        logger.exception("Learnt urgent model unavailable; rules only.")
+        return found
+    extra = {sid: p for sid, p in guesses if sid not in have and sid not in vetoed}
+    if not extra:
+        return found
+    found += [Detection(sid, round(p, 3), "") for sid, p in extra.items()]
+    order = {s.id: i for i, s in enumerate(data.situations)}
+    return sorted(found, key=lambda d: order[d.situation_id])
 
 
 def situation_ids(text: str) -> list[str]:
@@ -192,4 +234,4 @@ def situation_ids(text: str) -> list[str]:
     return [d.situation_id for d in detect(text)]
 
 
-__all__ = ["Detection", "detect", "situation_ids"]
+__all__ = ["Detection", "detect", "detect_rules", "situation_ids"]

@@ -4,7 +4,8 @@
 - ``blind_set.yml``: the second author's set, written before reading the patterns (its
   first-run figures, recorded at its top, are the honest ones);
 - ``holdout_set.yml``: 40 messages split from the blind batch and never used for tuning;
-- ``tuning_set.yml``: the batches written while generalising the patterns (regression only).
+- ``tuning_set.yml``: the batches written while generalising the patterns (regression only);
+- ``blind3_set.yml``: the third blind batch (issue 13), never tuned on, never trained on.
 
 Used by tests/test_urgent.py and scripts/benchmarks/bench_urgent.py. Figures:
 - recall: share of urgent messages where at least one situation is detected;
@@ -26,6 +27,7 @@ EVAL_FILE = DATA_DIR / "eval_set.yml"
 BLIND_FILE = DATA_DIR / "blind_set.yml"
 HOLDOUT_FILE = DATA_DIR / "holdout_set.yml"
 TUNING_FILE = DATA_DIR / "tuning_set.yml"
+BLIND3_FILE = DATA_DIR / "blind3_set.yml"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class EvalReport:
     missed: list[UrgentCase] = field(default_factory=list)
     wrong_situation: list[tuple[UrgentCase, list[str]]] = field(default_factory=list)
     alarms: list[tuple[str, list[str]]] = field(default_factory=list)
+    # situation id -> [urgent messages expecting it where some alarm was raised, total]
+    by_situation: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -65,6 +69,8 @@ class EvalReport:
             f"({self.false_alarms}/{self.ordinary_total})",
             f"situation accuracy: {self.situation_accuracy:.1%} "
             f"({self.correct_situations}/{self.urgent_total})",
+            "recall by situation: " + ", ".join(
+                f"{sid} {found}/{total}" for sid, (found, total) in sorted(self.by_situation.items())),
         ]
         lines += [f"  missed: {c.text!r} expected {list(c.expected)}" for c in self.missed]
         lines += [f"  wrong situation: {c.text!r} expected {list(c.expected)} got {got}"
@@ -95,11 +101,16 @@ def load_eval_set(path: Path = EVAL_FILE, part: str = "all") -> tuple[list[Urgen
     return urgent, ordinary
 
 
-def evaluate(path: Path = EVAL_FILE, part: str = "all") -> EvalReport:
+def evaluate(path: Path = EVAL_FILE, part: str = "all", learnt: bool = True) -> EvalReport:
+    """Figures of the detector on a set; ``learnt=False`` measures the rules alone."""
     urgent, ordinary = load_eval_set(path, part)
     report = EvalReport(urgent_total=len(urgent), ordinary_total=len(ordinary))
     for case in urgent:
-        found = [d.situation_id for d in detect(case.text)]
+        found = [d.situation_id for d in detect(case.text, learnt=learnt)]
+        for sid in case.expected:
+            counts = report.by_situation.setdefault(sid, [0, 0])
+            counts[0] += bool(found)
+            counts[1] += 1
         if not found:
             report.missed.append(case)
             continue
@@ -109,7 +120,7 @@ def evaluate(path: Path = EVAL_FILE, part: str = "all") -> EvalReport:
         else:
             report.wrong_situation.append((case, found))
     for text in ordinary:
-        found = [d.situation_id for d in detect(text)]
+        found = [d.situation_id for d in detect(text, learnt=learnt)]
         if found:
             report.false_alarms += 1
             report.alarms.append((text, found))

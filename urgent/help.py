@@ -2,8 +2,10 @@
 
 ``build_help(["violence", "homeless"], commune_insee="54395")`` returns the messages, the
 national numbers and the local contacts, most serious situation first, in plain French,
-each number and contact with its source. ``UrgentHelp.text()`` renders it as one chat
-message; ``UrgentHelp.to_dict()`` gives JSON-ready data for the bot and the web widget.
+each number and contact with its source. ``UrgentHelp.chat_messages()`` renders it as 3–4
+short chat messages (what to do, whom to call, near you, good to know), every phone number
+followed by a plain ``tel:`` link that channels can make clickable; ``UrgentHelp.text()``
+is the same as one block; ``UrgentHelp.to_dict()`` gives JSON-ready data.
 Bad input (unknown situation, unknown commune) never raises: it falls back to the
 département-wide help.
 """
@@ -11,6 +13,7 @@ département-wide help.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -18,6 +21,20 @@ from urgent.normalize import strip_accents
 from urgent.situations import LocalContact, Mairie, UrgentData, get_data
 
 FALLBACK_NUMBERS = ("112", "15", "17", "115")
+_DIGITS = re.compile(r"\D")
+
+
+def tel_link(number: str) -> str:
+    """``tel:`` URL of a French number: "3114" -> "tel:3114", "03 83 94 54 54" -> "tel:+33383945454"."""
+    digits = _DIGITS.sub("", number)
+    if len(digits) == 10 and digits.startswith("0"):
+        return "tel:+33" + digits[1:]
+    return "tel:" + digits
+
+
+def _first_sentence(text: str) -> str:
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text
 
 
 @dataclass(frozen=True)
@@ -30,11 +47,23 @@ class HelpNumber:
     source: str
     checked: str
     cost: str
+    key: str = ""
 
     @property
     def line(self) -> str:
         """One plain line: number, name, what it is for, free and hours."""
         return f"{self.dial} – {self.name} : {self.what} {self.cost}, {self.hours}."
+
+    @property
+    def tel(self) -> str:
+        """``tel:`` link, or ``sms:`` for a text-only number (the 114)."""
+        link = tel_link(self.key or self.dial)
+        return link.replace("tel:", "sms:", 1) if self.cost.startswith("SMS") else link
+
+    @property
+    def short_line(self) -> str:
+        """Number first, what it is for in one sentence, cost and hours, then the link."""
+        return f"{self.dial} – {_first_sentence(self.what)} {self.cost}, {self.hours}. {self.tel}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,20 @@ class HelpContact:
     hours: str | None = None
     note: str | None = None
     confidence: str = "high"
+    kind: str = "contact"
+
+    @property
+    def short_line(self) -> str:
+        """Name, what it does in one sentence, phone with its ``tel:`` link, address."""
+        if self.kind == "advice":
+            return f"{self.name} : {self.what}"
+        # With a phone number the first sentence is enough; without, the text is the help.
+        parts = [f"{self.name} : {_first_sentence(self.what) if self.phone else self.what}"]
+        if self.phone:
+            parts.append(f"Tél. {self.phone} {tel_link(self.phone)}")
+        if self.address:
+            parts.append(self.address)
+        return " – ".join(parts)
 
     @property
     def line(self) -> str:
@@ -79,22 +122,30 @@ class UrgentHelp:
     commune_insee: str | None = None
     commune_name: str | None = None
 
+    def chat_messages(self) -> list[str]:
+        """The help as 3–4 short chat messages, most urgent first; buttons go on the last."""
+        out = ["\n\n".join(self.messages)]
+        if self.numbers:
+            out.append("Appelez :\n" + "\n".join(f"• {n.short_line}" for n in self.numbers))
+        contacts = [c for c in self.local_contacts if c.kind != "advice"]
+        advice = [c for c in self.local_contacts if c.kind == "advice"]
+        if contacts:
+            title = f"Près de chez vous ({self.commune_name}) :" if self.commune_name else "Près de chez vous :"
+            out.append(title + "\n" + "\n".join(f"• {c.short_line}" for c in contacts))
+        last = "\n".join(f"• {c.short_line}" for c in advice)
+        out.append(("Bon à savoir :\n" + last + "\n\n" if advice else "") + self.closing)
+        return out
+
     def text(self) -> str:
         """The whole help as one plain-French chat message."""
-        blocks = ["\n\n".join(self.messages)]
-        if self.numbers:
-            blocks.append("Numéros utiles :\n" + "\n".join(f"• {n.line}" for n in self.numbers))
-        if self.local_contacts:
-            title = f"Près de chez vous ({self.commune_name}) :" if self.commune_name else "Près de chez vous :"
-            blocks.append(title + "\n" + "\n".join(f"• {c.line}" for c in self.local_contacts))
-        blocks.append(self.closing)
-        return "\n\n".join(blocks)
+        return "\n\n".join(self.chat_messages())
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["numbers"] = [dict(asdict(n), line=n.line) for n in self.numbers]
         data["local_contacts"] = [dict(asdict(c), line=c.line) for c in self.local_contacts]
         data["text"] = self.text()
+        data["chat_messages"] = self.chat_messages()
         return data
 
 
@@ -107,7 +158,7 @@ def _number(data: UrgentData, key: str) -> HelpNumber:
     cost = info.cost or ("Appel gratuit" if info.free else "Appel payant")
     return HelpNumber(dial=info.dial, name=info.name, what=info.what, free=info.free,
                       hours=info.hours, source=info.source, checked=_iso(info.checked),
-                      cost=cost)
+                      cost=cost, key=key)
 
 
 def _contact(contact: LocalContact) -> HelpContact:
@@ -115,7 +166,7 @@ def _contact(contact: LocalContact) -> HelpContact:
                        source=contact.source, checked=_iso(contact.checked),
                        phone=contact.phone, email=contact.email, website=contact.website,
                        address=contact.address, hours=contact.hours, note=contact.note,
-                       confidence=contact.confidence)
+                       confidence=contact.confidence, kind=contact.kind)
 
 
 def _ccas(data: UrgentData, mairie: Mairie | None) -> HelpContact:
@@ -211,7 +262,7 @@ def build_help(situation_ids: Iterable[str], commune_insee: str | None = None,
         messages=tuple(messages),
         numbers=tuple(_number(data, k) for k in number_keys),
         local_contacts=tuple(contacts),
-        closing=data.closing,
+        closing=next((data.by_id[s].closing for s in ids if data.by_id[s].closing), data.closing),
         commune_insee=mairie.insee if mairie else None,
         commune_name=mairie.name if mairie else None,
     )

@@ -63,6 +63,7 @@ class LocalContact:
     confidence: str = "high"
     epci_in: tuple[str, ...] | None = None
     epci_not_in: tuple[str, ...] | None = None
+    kind: str = "contact"  # or "advice": what to know or do, shown last
 
     def applies_to(self, epci: str | None) -> bool:
         """Whether this contact serves a commune of ``epci`` (unknown commune: yes)."""
@@ -92,6 +93,9 @@ class Pattern:
     source: str
     regex: re.Pattern[str]
     literal_words: frozenset[str]
+    # The pattern without its "not followed by" parts: when only this one matches, the
+    # rules saw the words and refused them ("à la rue Jeanne d'Arc"), a veto for the model.
+    loose: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Situation:
     local: tuple[str, ...]
     patterns: tuple[Pattern, ...]
     excludes: tuple[Pattern, ...]
+    closing: str | None = None  # replaces the general closing when this situation is first
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,14 @@ def _compile(source: str, words: dict[str, str], reader: _Reader, where: str) ->
     except re.error as error:
         raise reader.fail(where, f"pattern {source!r} is not valid: {error}") from None
     literal = frozenset(_WORD.findall(_without_lookarounds(plain_expanded.replace(GAP, " "))))
-    return Pattern(source=source, regex=regex, literal_words=literal)
+    loose = None
+    if "(?!" in plain_expanded:
+        loose_source = _whole_words_in_lookaheads(_loose_endings(_without_lookarounds(plain_expanded)))
+        try:
+            loose = re.compile(r"(?<![a-z0-9])(?:" + loose_source + r")(?![a-z0-9])")
+        except re.error:
+            loose = None
+    return Pattern(source=source, regex=regex, literal_words=literal, loose=loose)
 
 
 def _word_lists(raw: Any, reader: _Reader) -> dict[str, str]:
@@ -342,6 +354,9 @@ def _local_contacts(raw: Any, reader: _Reader) -> dict[str, LocalContact]:
         unknown = set(applies) - {"epci_in", "epci_not_in"}
         if unknown:
             raise reader.fail(f"{where}.applies_to", f"unknown keys {sorted(unknown)}")
+        kind = reader.text(entry, "kind", where, required=False) or "contact"
+        if kind not in ("contact", "advice"):
+            raise reader.fail(f"{where}.kind", "should be contact or advice")
         result[key] = LocalContact(
             key=key,
             name=reader.text(entry, "name", where),
@@ -357,6 +372,7 @@ def _local_contacts(raw: Any, reader: _Reader) -> dict[str, LocalContact]:
             confidence=reader.text(entry, "confidence", where, required=False) or "high",
             epci_in=tuple(map(str, applies["epci_in"])) if "epci_in" in applies else None,
             epci_not_in=tuple(map(str, applies["epci_not_in"])) if "epci_not_in" in applies else None,
+            kind=kind,
         )
     return result
 
@@ -421,6 +437,7 @@ def _situations(raw: Any, reader: _Reader, words: dict[str, str], numbers: dict,
             patterns=tuple(_compile(s, words, reader, f"{where}.patterns") for s in sources),
             excludes=tuple(_compile(s, words, reader, f"{where}.exclude")
                            for s in reader.texts(entry, "exclude", where)),
+            closing=reader.text(entry, "closing", where, required=False),
         ))
     return tuple(sorted(result, key=lambda s: s.priority))
 

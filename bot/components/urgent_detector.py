@@ -1,7 +1,8 @@
 """Rasa 3.6 NLU component: an urgent situation overrides whatever intent was predicted.
 
 Placed last in the pipeline. When :func:`urgent.detect` finds a situation in the message
-(nowhere to sleep, violence, suicide, ...), the intent becomes ``urgent_situation`` with
+(nowhere to sleep, violence, suicide, ...) — by the reviewed rules or by the learnt
+model that generalises them (docs/urgent_detection.md) — the intent becomes ``urgent_situation`` with
 confidence 1.0, the previous ranking is kept below it, and one ``situation`` entity is
 added per situation found (most serious first). Not trainable; never logs message text.
 
@@ -56,6 +57,10 @@ class UrgentDetector(GraphComponent, IntentClassifier):
         defaults = self.get_default_config()
         self.intent_name = config.get("intent") or defaults["intent"]
         self.entity_name = config.get("entity") or defaults["entity"]
+        try:  # load the patterns and the learnt weights now, not on the first message
+            urgent.detect("bonjour")
+        except Exception:
+            logger.exception("Urgent detector could not load its data.")
 
     @classmethod
     def create(

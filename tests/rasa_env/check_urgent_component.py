@@ -68,7 +68,14 @@ def main() -> int:
     assert guess.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.7}, guess.get(INTENT)
     assert not guess.get(ENTITIES)
 
-    print("UrgentDetector component: 5 messages checked, all OK")
+    # A wording no pattern knows: the learnt model raises it (urgent.learnt).
+    learnt = Message(data={TEXT: "franchement je vois plus pourquoi je reste en vie"})
+    learnt.set(INTENT, {"name": "inform", "confidence": 0.6}, add_to_output=True)
+    component.process([learnt])
+    assert learnt.get(INTENT)["name"] == "urgent_situation", learnt.get(INTENT)
+    assert [e["value"] for e in learnt.get(ENTITIES)] == ["suicide"], learnt.get(ENTITIES)
+
+    print("UrgentDetector component: 6 messages checked, all OK")
     return 0
 
 

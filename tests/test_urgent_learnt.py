@@ -1,0 +1,226 @@
+"""Issue 13: the learnt detector, its data, the combined alarm, the help and the policy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from bot.actions.urgent import ActionUrgentHelp
+from tests.action_helpers import make_tracker, run_action
+from urgent import build_help, detect
+from urgent.detector import detect_rules
+from urgent.evaluation import BLIND3_FILE, evaluate, load_eval_set
+from urgent.help import tel_link
+from urgent.learnt import MODEL_FILE, fingerprint, get_model
+from urgent.policy import already_helped, person_first
+from urgent.situations import DATA_DIR, get_data
+from urgent.train import REPORTED_FILES, SETTINGS, TRAIN_FILES, _key, base_examples
+
+# --- the data ----------------------------------------------------------------------------
+
+def test_blind3_is_large_and_covers_what_was_missed():
+    urgent, ordinary = load_eval_set(BLIND3_FILE)
+    counts = Counter(s for case in urgent for s in case.expected)
+    assert len(urgent) >= 150 and len(ordinary) >= 150
+    assert counts["suicide"] >= 40
+    assert set(counts) == {s.id for s in get_data().situations}
+    assert "plus rien ne rentre" in ordinary
+
+
+def test_reported_sets_are_kept_out_of_training():
+    training = {_key(text) for text, _ in base_examples()}
+    for name in REPORTED_FILES:
+        urgent, ordinary = load_eval_set(DATA_DIR / name)
+        leaked = [t for t in [c.text for c in urgent] + ordinary if _key(t) in training]
+        assert not leaked, (name, leaked[:5])
+
+
+def test_training_set_is_large_per_situation():
+    counts = Counter(s for _, labels in base_examples() for s in labels)
+    assert min(counts.values()) >= 60, counts  # then x4 with the spelling variants
+    assert sum(1 for _, labels in base_examples() if not labels) >= 1000
+
+
+def test_stored_weights_match_the_training_data():
+    """Editing a training set without running `python -m urgent.train` fails here."""
+    stored = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert stored["fingerprint"] == fingerprint(base_examples(), SETTINGS), \
+        "urgent/data/learnt_model.json is stale: run .venv-rasa/bin/python -m urgent.train"
+    assert stored["settings"] == SETTINGS
+    assert set(TRAIN_FILES).isdisjoint(REPORTED_FILES)
+
+
+def test_model_loads_without_numpy():
+    code = ("import sys; sys.modules['numpy'] = None; sys.modules['sklearn'] = None\n"
+            "from urgent.learnt import get_model; from urgent import detect\n"
+            "assert get_model().weights and detect('je veux mourir')")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(DATA_DIR.parent.parent))
+
+
+def test_threshold_was_chosen_on_the_tuning_split():
+    stored = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    assert 0.3 <= stored["threshold"] <= 0.95
+    assert stored["tuning"]["tuning_false_alarms"] <= SETTINGS["max_tuning_false_alarms"]
+
+
+# --- the combined detector ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text, situation", [
+    ("franchement je vois plus pourquoi je reste en vie", "suicide"),
+    ("ma vie vaut plus rien du tout", "suicide"),
+])
+def test_the_model_catches_what_no_pattern_knows(text, situation):
+    assert detect_rules(text)[0] == []
+    assert [d.situation_id for d in detect(text)] == [situation]
+
+
+@pytest.mark.parametrize("text", [
+    "je suis à la rue Jeanne d'Arc",        # a street name: the rules refuse the words
+    "je suis dehors, je fais les courses",
+    "je vais crever de rire",                # an idiom of the suicide `exclude` list
+    "quand j'étais petite on dormait dans la voiture",  # long ago
+])
+def test_rules_veto_the_models_known_false_alarms(text):
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "plus rien ne rentre", "on a plus rien", "je n'ai plus rien qui rentre",
+    "j'ai plus un sou", "aucun, on n'a plus rien du tout",
+])
+def test_income_answers_are_not_hunger(text):
+    assert "food" not in [d.situation_id for d in detect(text)]
+
+
+def test_hunger_with_a_word_about_food_still_fires():
+    assert [d.situation_id for d in detect("on a plus rien a manger")] == ["food"]
+    assert "food" in [d.situation_id for d in detect("on a plus rien, le frigo est vide")]
+
+
+def test_learnt_detection_has_a_score_below_or_at_one():
+    found = detect("franchement je vois plus pourquoi je reste en vie")
+    assert 0 < found[0].score <= 1 and found[0].phrase == ""
+
+
+def test_figures_on_the_older_sets_stay_high():
+    for name in ("eval_set.yml", "blind_set.yml", "tuning_set.yml"):
+        report = evaluate(DATA_DIR / name)
+        assert report.recall >= 0.99 and report.false_alarm_rate <= 0.01, (name, report.summary())
+
+
+def test_blind3_figures_do_not_fall_below_the_reported_ones():
+    """A guard, not a target: blind3 is never tuned on (docs/urgent_detection.md)."""
+    combined, rules = evaluate(BLIND3_FILE), evaluate(BLIND3_FILE, learnt=False)
+    assert combined.recall > rules.recall
+    assert combined.recall >= 0.94 and combined.false_alarm_rate <= 0.06, combined.summary()
+
+
+# --- the help ----------------------------------------------------------------------------
+
+def test_energy_help_gives_supplier_fsl_ccas_and_the_rules():
+    text = build_help(["energy"], "54395").text()
+    for words in ("facture", "FSL", "CCAS", "1er novembre", "31 mars", "eau", "toute l'année"):
+        assert words in text, words
+    assert "Métropole" in text  # Nancy: the Métropole's FSL
+    assert "Métropole" not in build_help(["energy"], "54001").text()
+    energy = get_data().by_id["energy"]
+    assert "0800112212" in energy.numbers
+
+
+def test_energy_cuts_are_detected_done_or_announced():
+    for text in ("ils vont couper le gaz jeudi", "le courant a été coupé ce matin"):
+        assert "energy" in [d.situation_id for d in detect(text)], text
+
+
+@pytest.mark.parametrize("ids", [["suicide"], ["violence"], ["energy"], ["homeless"], ["medical"],
+                                 ["suicide", "violence", "homeless", "food"]])
+def test_help_is_three_or_four_short_messages(ids):
+    messages = build_help(ids, "54395").chat_messages()
+    assert 3 <= len(messages) <= 4
+    limit = 850 if len(ids) == 1 else 1000
+    assert all(len(m) <= limit for m in messages), [len(m) for m in messages]
+
+
+def test_suicide_help_is_short_kind_and_3114_first():
+    help_ = build_help(["suicide"])
+    first = help_.chat_messages()[0]
+    assert "3114" in first and len(first) <= 200
+    assert help_.numbers[0].dial == "3114"
+    assert "tel:3114" in help_.chat_messages()[1]
+    assert "personne" in help_.chat_messages()[-1]
+
+
+def test_violence_help_says_how_to_leave_and_erase():
+    text = build_help(["violence"]).text()
+    assert "partir" in text and "effacez cette conversation" in text
+    assert "sms:114" in text
+
+
+@pytest.mark.parametrize("number, link", [("3114", "tel:3114"), ("03 83 94 54 54", "tel:+33383945454"),
+                                          ("0 805 16 00 75", "tel:+33805160075")])
+def test_tel_links(number, link):
+    assert tel_link(number) == link
+
+
+# --- the action and the policy -----------------------------------------------------------
+
+def _run(situation: str, slots: dict | None = None):
+    tracker = make_tracker(slots or {"requested_slot": "income_monthly"}, "message",
+                           intent="urgent_situation", entities={"situation": situation})
+    return run_action(ActionUrgentHelp(), tracker)
+
+
+@pytest.mark.parametrize("situation", ["suicide", "violence", "child_danger", "medical"])
+def test_first_button_offers_a_person_never_continue(situation):
+    _, dispatcher = _run(situation)
+    buttons = [b for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert buttons[0]["title"] == "Parler à quelqu'un"
+    assert buttons[-1]["title"] == "Continuer mes questions"
+
+
+def test_help_is_sent_as_several_messages_buttons_on_the_last():
+    _, dispatcher = _run("energy")
+    assert 3 <= len(dispatcher.messages) <= 4
+    assert all(not m.get("buttons") for m in dispatcher.messages[:-1])
+    assert dispatcher.messages[-1]["buttons"][0]["title"] == "Prendre rendez-vous"
+
+
+@pytest.mark.parametrize("now, helped, expected", [
+    (["food"], ["food"], True),
+    (["food"], ["homeless", "food"], True),
+    (["food", "energy"], ["food"], False),
+    (["food"], [], False),
+    (["food"], None, False),
+    ([], ["food"], False),
+    (["suicide"], ["suicide"], False),  # always the 3114 again
+    ("food", ["food"], True),
+    (None, None, False),
+])
+def test_already_helped(now, helped, expected):
+    assert already_helped(now, helped) is expected
+
+
+def test_person_first():
+    assert person_first(["suicide"]) and person_first(["food", "violence"])
+    assert not person_first(["food"]) and not person_first(None)
+
+
+def test_model_classes_are_the_situations():
+    assert list(get_model().classes) == [s.id for s in get_data().situations]
+
+
+def test_a_broken_weights_file_leaves_the_rules_working(monkeypatch, tmp_path):
+    import urgent.detector as detector
+    from urgent.learnt import load
+    from urgent.situations import UrgentDataError
+
+    broken = tmp_path / "learnt_model.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(UrgentDataError, match="learnt_model.json"):
+        load(broken)
+    monkeypatch.setattr(detector, "get_model", lambda: load(broken))
+    assert [d.situation_id for d in detector.detect("je dors dehors")] == ["homeless"]

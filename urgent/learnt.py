@@ -1,0 +1,121 @@
+"""The learnt urgent detector: a linear model on word and character features.
+
+Why this model: it must run inside the Rasa NLU component *and* in the project env where
+numpy is absent, answer in well under a millisecond, and stay reviewable. A one-vs-rest
+logistic regression on word uni/bigrams and character 3–5-grams (which survive SMS
+spellings and typos: "chauffag", "suicid", "expul") does all three: inference is a sum of
+weights read from ``data/learnt_model.json`` in pure Python; training
+(:mod:`urgent.train`, scikit-learn) writes that file with the fingerprint of the data it
+was trained on, and a test checks that the two agree.
+
+``predict(text)`` gives a probability per situation; :func:`urgent.detector.detect`
+combines it with the reviewed rules (either can raise the alarm, the rules' vetoes apply).
+Never logs message text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from urgent.normalize import normalize
+from urgent.situations import DATA_DIR, UrgentDataError, get_data
+
+MODEL_FILE = DATA_DIR / "learnt_model.json"
+FEATURE_VERSION = 1
+CHAR_SIZES = (3, 4, 5)
+_PUNCTUATION = {".", ","}
+
+
+def tokens(text: str) -> list[str]:
+    """Plain words of ``text`` (the rules' normalisation, SMS forms spelled out)."""
+    return [t for t in normalize(text[:2000], get_data().sms) if t not in _PUNCTUATION]
+
+
+def features(text: str) -> set[str]:
+    """Binary features: words, word pairs (across punctuation too) and character n-grams."""
+    words = tokens(text)
+    found: set[str] = set()
+    for index, word in enumerate(words):
+        found.add("w:" + word)
+        if index:
+            found.add("b:" + words[index - 1] + "_" + word)
+        padded = f"<{word}>"
+        for size in CHAR_SIZES:
+            for start in range(len(padded) - size + 1):
+                found.add("c:" + padded[start:start + size])
+    return found
+
+
+def fingerprint(texts_and_labels: list[tuple[str, tuple[str, ...]]], settings: dict) -> str:
+    """SHA-256 of the training examples (in order) and the training settings."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    for text, labels in texts_and_labels:
+        digest.update(text.encode("utf-8") + b"\x00" + ",".join(labels).encode() + b"\x01")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LearntModel:
+    classes: tuple[str, ...]
+    bias: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+    threshold: float
+    fingerprint: str
+    settings: dict
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        scores = list(self.bias)
+        for feature in features(text):
+            row = self.weights.get(feature)
+            if row is not None:
+                for index, weight in enumerate(row):
+                    scores[index] += weight
+        return {c: 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, s))))
+                for c, s in zip(self.classes, scores, strict=True)}
+
+    def predict(self, text: str) -> list[tuple[str, float]]:
+        """Situations whose probability reaches the threshold, most likely first."""
+        probs = self.probabilities(text)
+        return sorted(((c, p) for c, p in probs.items() if p >= self.threshold),
+                      key=lambda item: -item[1])
+
+
+def load(path: Path = MODEL_FILE) -> LearntModel:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise UrgentDataError(f"{path.name}: cannot be read: {error}") from None
+    try:
+        classes = tuple(raw["classes"])
+        if raw["feature_version"] != FEATURE_VERSION:
+            raise UrgentDataError(f"{path.name}: feature_version {raw['feature_version']} "
+                                  f"!= {FEATURE_VERSION}: run python -m urgent.train")
+        weights = {f: tuple(float(w) for w in row) for f, row in raw["weights"].items()}
+        bad = [f for f, row in weights.items() if len(row) != len(classes)]
+        if bad:
+            raise UrgentDataError(f"{path.name}: weights.{bad[0]}: needs {len(classes)} values")
+        known = {s.id for s in get_data().situations}
+        if set(classes) - known:
+            raise UrgentDataError(f"{path.name}: classes: unknown {sorted(set(classes) - known)}")
+        return LearntModel(classes=classes, bias=tuple(float(b) for b in raw["bias"]),
+                           weights=weights, threshold=float(raw["threshold"]),
+                           fingerprint=str(raw["fingerprint"]), settings=dict(raw["settings"]))
+    except (KeyError, TypeError, ValueError) as error:
+        if isinstance(error, UrgentDataError):
+            raise
+        raise UrgentDataError(f"{path.name}: missing or bad field: {error}") from None
+
+
+@lru_cache(maxsize=1)
+def get_model() -> LearntModel:
+    """The packaged model, loaded once."""
+    return load()
+
+
+__all__ = ["LearntModel", "MODEL_FILE", "features", "fingerprint", "get_model", "load"]

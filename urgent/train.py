@@ -1,0 +1,218 @@
+"""Train the learnt urgent detector and write ``data/learnt_model.json``.
+
+    .venv-rasa/bin/python -m urgent.train          # needs scikit-learn (the Rasa env has it)
+    .venv-rasa/bin/python -m urgent.train --check  # only say whether the stored model is stale
+
+Training data: ``train_set.yml`` (written for training) plus the sets already tuned on
+(``eval_set.yml``, ``blind_set.yml``, ``tuning_set.yml``), each message with three
+deterministic spelling variants (SMS forms, typos, words around it). Never the reported
+sets: a text of ``train_set.yml`` that is also in ``blind3_set.yml``, ``holdout_set.yml``
+or ``holdout2_set.yml`` stops the training; one of the older sets is left out.
+
+The probability threshold is chosen on a tuning split (a fifth of the messages, chosen by
+hash, variants kept with their message): the lowest threshold whose combined detector (rules
+or model, rules' vetoes) keeps the split's false alarms within ``MAX_TUNING_FALSE_ALARMS``. The final model is
+then trained on everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+
+from urgent.evaluation import load_eval_set
+from urgent.learnt import FEATURE_VERSION, MODEL_FILE, features, fingerprint
+from urgent.normalize import strip_accents
+from urgent.situations import DATA_DIR, UrgentDataError, get_data
+
+TRAIN_FILES = ("train_set.yml", "train_ordinary.yml", "eval_set.yml", "blind_set.yml", "tuning_set.yml")
+REPORTED_FILES = ("blind3_set.yml", "holdout_set.yml", "holdout2_set.yml")
+SETTINGS = {"C": 2.0, "min_df": 2, "variants": 3, "tuning_share": 5, "round": 4,
+            "max_tuning_false_alarms": 0.02, "feature_version": FEATURE_VERSION}
+MAX_TUNING_FALSE_ALARMS = SETTINGS["max_tuning_false_alarms"]
+
+_SMS = [("je suis ", "jsuis "), ("j'ai ", "jai "), ("c'est ", "c "), ("qu'", "k"), ("que ", "ke "),
+        ("quoi", "koi"), ("pas ", "pa "), ("tout ", "tt "), ("beaucoup", "bcp"), ("pour ", "pr "),
+        ("dans ", "ds "), ("toujours", "tjrs"), ("je ", "j "), ("m'a ", "ma "), ("l'", "l"),
+        ("d'", "d"), ("n'", ""), ("ne ", ""), ("est ", "et "), ("ai ", "é "), ("s'", "s"),
+        ("plus ", "pu "), ("aujourd'hui", "ajd"), ("maintenant", "mtn"), ("vraiment", "vrmt")]
+_BEFORE = ["", "bonjour ", "bjr ", "euh ", "alors ", "dsl ", "pour la question, ", "oui ", "en fait "]
+_AFTER = ["", " merci", " voila", " ...", " svp", " !", " bref"]
+
+
+def _rng(text: str, salt: str) -> random.Random:
+    return random.Random(hashlib.sha256((salt + text).encode("utf-8")).hexdigest())
+
+
+def _sms(text: str, rng: random.Random) -> str:
+    out = strip_accents(text)
+    for old, new in _SMS:
+        if old in out and rng.random() < 0.7:
+            out = out.replace(old, new)
+    return out
+
+
+def _typos(text: str, rng: random.Random) -> str:
+    words = text.split()
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    for index in rng.sample(long_words, min(len(long_words), rng.choice((1, 2)))):
+        word, at = words[index], rng.randrange(1, len(words[index]) - 1)
+        kind = rng.randrange(3)
+        if kind == 0:
+            word = word[:at] + word[at + 1:]
+        elif kind == 1:
+            word = word[:at] + word[at] + word[at:]
+        else:
+            word = word[:at - 1] + word[at] + word[at - 1] + word[at + 1:]
+        words[index] = word
+    return " ".join(words)
+
+
+def _context(text: str, rng: random.Random) -> str:
+    return rng.choice(_BEFORE) + text + rng.choice(_AFTER)
+
+
+def variants(text: str, count: int) -> list[str]:
+    """``text`` and up to ``count`` spelling variants of it, deterministic."""
+    makers = [lambda t, r: _sms(t, r), lambda t, r: _typos(t, r),
+              lambda t, r: _context(_typos(_sms(t, r), r), r)]
+    out = [text]
+    for index, make in enumerate(makers[:count]):
+        variant = make(text, _rng(text, str(index)))
+        if variant not in out:
+            out.append(variant)
+    return out
+
+
+def _key(text: str) -> str:
+    return " ".join(strip_accents(text).split())
+
+
+def base_examples() -> list[tuple[str, tuple[str, ...]]]:
+    """(text, situations) of every training message, ordinary ones with no situation."""
+    reported: set[str] = set()
+    for name in REPORTED_FILES:
+        urgent, ordinary = load_eval_set(DATA_DIR / name)
+        reported.update(_key(c.text) for c in urgent)
+        reported.update(_key(t) for t in ordinary)
+    examples: list[tuple[str, tuple[str, ...]]] = []
+    seen: set[str] = set()
+    for name in TRAIN_FILES:
+        urgent, ordinary = load_eval_set(DATA_DIR / name)
+        for text, labels in [(c.text, c.expected) for c in urgent] + [(t, ()) for t in ordinary]:
+            if _key(text) in reported:
+                if name in TRAIN_FILES[:2]:
+                    raise UrgentDataError(f"{name}: {text!r} is also in a reported set: remove it")
+                continue  # an older tuned-on set that shares a common answer ("oui")
+            if text not in seen:
+                seen.add(text)
+                examples.append((text, tuple(sorted(labels))))
+    return examples
+
+
+def _in_tuning_split(text: str) -> bool:
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest(), 16) % SETTINGS["tuning_share"] == 0
+
+
+def _expand(examples: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(v, labels) for text, labels in examples for v in variants(text, SETTINGS["variants"])]
+
+
+def _fit(examples: list[tuple[str, tuple[str, ...]]], classes: list[str]) -> dict:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = [dict.fromkeys(features(text), 1) for text, _ in examples]
+    counts: dict[str, int] = {}
+    for row in rows:
+        for name in row:
+            counts[name] = counts.get(name, 0) + 1
+    kept = {name for name, n in counts.items() if n >= SETTINGS["min_df"]}
+    rows = [{k: 1 for k in row if k in kept} for row in rows]
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(rows)
+    names = vectorizer.get_feature_names_out()
+    weights = {name: [0.0] * len(classes) for name in names}
+    bias = []
+    for index, situation in enumerate(classes):
+        target = [situation in labels for _, labels in examples]
+        model = LogisticRegression(C=SETTINGS["C"], solver="liblinear", class_weight="balanced")
+        model.fit(matrix, target)
+        bias.append(round(float(model.intercept_[0]), SETTINGS["round"]))
+        for name, weight in zip(names, model.coef_[0], strict=True):
+            weights[name][index] = round(float(weight), SETTINGS["round"])
+    weights = {n: row for n, row in sorted(weights.items()) if any(abs(w) >= 0.001 for w in row)}
+    return {"classes": classes, "bias": bias, "weights": weights}
+
+
+def _choose_threshold(raw: dict, tuning: list[tuple[str, tuple[str, ...]]]) -> tuple[float, dict]:
+    """Lowest threshold whose combined detector (rules OR model, rules' vetoes) keeps the
+    false alarms of the tuning split within MAX_TUNING_FALSE_ALARMS."""
+    from urgent.detector import detect_rules
+    from urgent.learnt import LearntModel
+
+    model = LearntModel(classes=tuple(raw["classes"]), bias=tuple(raw["bias"]),
+                        weights={k: tuple(v) for k, v in raw["weights"].items()},
+                        threshold=0.5, fingerprint="", settings={})
+    scored = []
+    for text, labels in tuning:
+        found, vetoed = detect_rules(text)
+        probs = model.probabilities(text)
+        best = max((p for c, p in probs.items() if c not in vetoed), default=0.0)
+        scored.append((1.0 if found else best, bool(labels)))
+
+    def rates(threshold: float) -> tuple[float, float]:
+        urgent = [p >= threshold for p, u in scored if u]
+        ordinary = [p >= threshold for p, u in scored if not u]
+        return sum(urgent) / max(1, len(urgent)), sum(ordinary) / max(1, len(ordinary))
+
+    grid = [round(0.3 + 0.025 * i, 3) for i in range(27)]  # 0.3 .. 0.95
+    threshold = next((t for t in grid if rates(t)[1] <= MAX_TUNING_FALSE_ALARMS), grid[-1])
+    recall, false_alarms = rates(threshold)
+    figures = {"tuning_urgent": sum(u for _, u in scored),
+               "tuning_ordinary": sum(not u for _, u in scored),
+               "tuning_recall": round(recall, 4), "tuning_false_alarms": round(false_alarms, 4),
+               "tuning_recall_rules_only": round(sum(p == 1.0 for p, u in scored if u)
+                                                 / max(1, sum(u for _, u in scored)), 4)}
+    return threshold, figures
+
+
+def build() -> dict:
+    examples = base_examples()
+    classes = [s.id for s in get_data().situations]
+    train = _expand([e for e in examples if not _in_tuning_split(e[0])])
+    tuning = [e for e in examples if _in_tuning_split(e[0])]  # originals only
+    threshold, figures = _choose_threshold(_fit(train, classes), tuning)
+    final = _fit(_expand(examples), classes)
+    return {"feature_version": FEATURE_VERSION, "fingerprint": fingerprint(examples, SETTINGS),
+            "settings": SETTINGS, "threshold": threshold, "tuning": figures,
+            "examples": {"base": len(examples), "with_variants": len(_expand(examples))},
+            **final}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check the stored fingerprint")
+    args = parser.parse_args(argv)
+    expected = fingerprint(base_examples(), SETTINGS)
+    if args.check:
+        stored = json.loads(MODEL_FILE.read_text(encoding="utf-8")).get("fingerprint")
+        print("up to date" if stored == expected else "stale: run python -m urgent.train")
+        return 0 if stored == expected else 1
+    model = build()
+    weights = model.pop("weights")
+    text = json.dumps(model, ensure_ascii=False, indent=1)[:-2]
+    # One feature per line: a reviewer can grep a word and see its weight per situation.
+    lines = [f" {json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in weights.items()]
+    MODEL_FILE.write_text(text + ',\n "weights": {\n' + ",\n".join(lines) + "\n }\n}\n",
+                          encoding="utf-8")
+    print(f"{MODEL_FILE.name}: {len(weights)} features, threshold {model['threshold']}, "
+          f"tuning split {model['tuning']}, examples {model['examples']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
