@@ -22,10 +22,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import re
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
