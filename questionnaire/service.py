@@ -176,16 +176,18 @@ def read_text(question: Question, text: str, profile: dict[str, Any], *, tries: 
     text = (text or "").strip()
     if len(text) > MAX_TEXT:
         return Reading(False, hint=TOO_LONG)
+    found = corrections(text, question.id)
+    if found:
+        # "en fait on a 3 enfants" while the disability is asked: a correction, not "3 %" (the
+        # question asked comes again, that is no misunderstanding).
+        return Reading(True, found)
     result = answers.parse(question.type, text, parser_options(question, profile))
     if result.ok and result.is_unknown:
         if question.accepts_unknown or tries >= 1:
             return Reading(True, {question.id: UNKNOWN})
         return Reading(False, hint=UNKNOWN_NOT_ACCEPTED, unknown_refused=True)
     if result.ok:
-        return Reading(True, {question.id: result.value, **_known(result.extras), **corrections(text, question.id)})
-    found = corrections(text, question.id)
-    if found:
-        return Reading(True, found)
+        return Reading(True, {question.id: result.value, **_known(result.extras)})
     if result.candidates and question.type == "commune":
         return Reading(False, hint="Plusieurs communes correspondent. Laquelle est la vôtre ?",
                        candidates=[(str(code), str(name)) for code, name in result.candidates][:8])

@@ -76,7 +76,8 @@ def to_message(tracker: Tracker, q, profile: dict[str, Any]):  # noqa: ANN001, A
         return service.Message(text=text) if q is not None and _urgent_is_answer(tracker, q, profile) else INTERRUPT
     if entities.get("q_action"):
         return service.Message(command=str(entities["q_action"]), target=entities.get("question"))
-    if intent in COMMAND_INTENTS and (_is_payload(text) or q is None or not service.is_answer(q, text, profile)):
+    if intent in COMMAND_INTENTS and (_is_payload(text) or confidence >= CLEAR_INTERRUPTION or q is None
+                                      or not service.is_answer(q, text, profile)):
         command = COMMAND_INTENTS[intent]
         if command == "modify" and not entities.get("question"):
             command = "recap"
@@ -228,8 +229,10 @@ class AskQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         state = state_from_tracker(tracker)
-        if state.mode is None and service.current_question(state) is None:
-            state.modifying = self.question_id   # asked by the form although the service is done
+        if state.mode is None:
+            current = service.current_question(state)
+            if current is None or current.id != self.question_id:
+                state.modifying = self.question_id   # the form asks this one: show this one
         candidates = tracker.get_slot("commune_candidates") if self.question_id == "commune" else None
         prompt = service.present(state)
         if prompt is None:
