@@ -5,6 +5,7 @@ lives in slots (the profile in one slot per question, the rest in the `questionn
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -102,6 +103,48 @@ def to_message(tracker: Tracker, q, profile: dict[str, Any]):  # noqa: ANN001, A
             and not service.is_answer(q, text, profile) and not service.corrections(text):
         return INTERRUPT
     return service.Message(text=text)
+
+
+@dataclass
+class Answer:
+    """What the latest message says about one question, for other forms (booking asks the commune)."""
+
+    status: str  # "ok", "failed", "candidates", "interrupt"
+    updates: dict[str, Any] = field(default_factory=dict)
+    hint: str | None = None
+    candidates: list[dict[str, str]] | None = None
+
+
+def read_answer(q, tracker: Tracker) -> Answer:  # noqa: ANN001
+    """The latest message read by the questionnaire service as an answer to `q`."""
+    profile = profile_from_tracker(tracker)
+    message = to_message(tracker, q, profile)
+    if message is INTERRUPT:
+        return Answer("interrupt")
+    if not isinstance(message, service.Message):
+        return Answer("failed", hint=service.service.NOT_UNDERSTOOD)
+    state = service.State(profile=dict(profile), asked=q.id, streak=1,
+                          tries=int(tracker.get_slot("question_tries") or 0))
+    step = service.handle(state, message, q)
+    if step.kind in ("answered", "corrected", "skipped"):
+        return Answer("ok", {k: state.profile.get(k) for k in set(profile) | set(state.profile)
+                             if profile.get(k) != state.profile.get(k)})
+    if step.candidates:
+        return Answer("candidates", candidates=[{"code": c, "name": n} for c, n in step.candidates])
+    return Answer("failed", hint=state.note or service.service.NOT_UNDERSTOOD)
+
+
+def answer_events(q, answer: Answer, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:  # noqa: ANN001
+    """Slot events for an answer; a failed one says why and counts the try."""
+    if answer.status == "failed":
+        dispatcher.utter_message(text=answer.hint)
+        return [SlotSet("question_tries", float(tracker.get_slot("question_tries") or 0) + 1)]
+    if answer.status == "candidates":
+        return [SlotSet("commune_candidates", answer.candidates)]
+    events: list[EventType] = [SlotSet(k, v) for k, v in answer.updates.items()]
+    if q.id in answer.updates:
+        events += [SlotSet("question_tries", 0), SlotSet("commune_candidates", None)]
+    return events
 
 
 class ValidateProfileForm(Action):
@@ -253,4 +296,5 @@ def _ask_action(question_id: str) -> type[AskQuestion]:
 
 # One ask action per question of the catalogue (the domain declares the same names).
 ASK_ACTIONS = [_ask_action(q.id) for q in load_questions()]
-__all__ = ["ASK_ACTIONS", "AskQuestion", "ValidateProfileForm", "on_profile_changed", "profile_from_tracker", "render"]
+__all__ = ["ASK_ACTIONS", "Answer", "AskQuestion", "ValidateProfileForm", "answer_events", "on_profile_changed",
+           "profile_from_tracker", "question", "read_answer", "render"]
