@@ -475,6 +475,6 @@ def present(state: State, *, candidates: list[tuple[str, str]] | None = None) ->
     return Prompt("question", question=question, text=question.text, note=note,
                   progress="" if correcting else progress(state), choices=choices, multi=multi,
                   allow_unknown=question.accepts_unknown,
-                  allow_skip=state.tries >= 1 or state.streak >= 2 or not question.accepts_unknown and multi,
+                  allow_skip=state.tries >= 1 or state.streak >= 2,
                   allow_back=bool(state.history), offer_person=offer_person, current=current,
                   candidates=list(candidates or []))
