@@ -189,7 +189,7 @@ def test_corrections_and_consistency_in_the_bot():
     chat = Chat({"age": 40, "children_count": 2, "children_ages": [3, 6], "housing": "tenant", "rent": 500})
     chat.say("en fait on a 3 enfants")
     assert chat.slots["children_count"] == 3 and chat.slots["children_ages"] is None
-    chat.say("je me suis trompée, je suis propriétaire")
+    chat.say("je me suis trompée, je suis propriétaire", intent="modify_answer", confidence=0.9)
     assert chat.slots["housing"] == "owner" and chat.slots["rent"] is None
 
 

@@ -77,8 +77,9 @@ def to_message(tracker: Tracker, q, profile: dict[str, Any]):  # noqa: ANN001, A
         return service.Message(text=text) if q is not None and _urgent_is_answer(tracker, q, profile) else INTERRUPT
     if entities.get("q_action"):
         return service.Message(command=str(entities["q_action"]), target=entities.get("question"))
-    if intent in COMMAND_INTENTS and (_is_payload(text) or confidence >= CLEAR_INTERRUPTION or q is None
-                                      or not service.is_answer(q, text, profile)):
+    if intent in COMMAND_INTENTS and (_is_payload(text) or q is None or not service.corrections(text) and (
+            confidence >= CLEAR_INTERRUPTION or not service.is_answer(q, text, profile))):
+        # A typed correction ("je me suis trompée, je suis propriétaire") stays a correction.
         command = COMMAND_INTENTS[intent]
         if command == "modify" and not entities.get("question"):
             command = "recap"
