@@ -196,17 +196,77 @@ def converse(profile: dict[str, Any], style: str) -> dict[str, Any]:
             "finished": not slots.get("requested_slot")}
 
 
+def converse_rest(client, rasa_url: str, profile: dict[str, Any], style: str) -> dict[str, Any]:  # noqa: ANN001
+    """The same resident through Rasa's REST channel (real NLU, rules and form)."""
+    import uuid
+
+    sender = f"bench-{uuid.uuid4().hex[:8]}"
+    questions = {q.id: q for q in load_questions()}
+    resident = Resident(profile, style)
+
+    def say(text: str) -> list[dict]:
+        resp = client.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+        resp.raise_for_status()
+        return resp.json()
+
+    def requested() -> str | None:
+        return client.get(f"{rasa_url}/conversations/{sender}/tracker").json()["slots"].get("requested_slot")
+
+    messages = len(say("bonjour"))
+    sent = say("/start_benefits_check")
+    asked, previous, misunderstood, tapped = set(), None, 0, False
+    for _ in range(MAX_TURNS):
+        current = requested()
+        if not current:
+            break
+        messages += len(sent)
+        asked.add(current)
+        misunderstood += 1 if current == previous and not tapped else 0
+        previous = current
+        buttons = [b for m in sent for b in (m.get("buttons") or [])]
+        text, _intent, _entities = resident.reply(questions[current], buttons)
+        tapped = text.startswith("/")
+        sent = say(text)
+    return {"messages": messages, "questions": len(asked), "misunderstood": misunderstood, "longest": 0,
+            "finished": requested() is None}
+
+
+def main_rest(limit: int) -> None:
+    import httpx
+
+    from ops.stack import Stack, free_port
+
+    stack = Stack(run_dir=Path(_TMP), rasa_port=free_port(), actions_port=free_port(), web_port=free_port(),
+                  with_telegram=False, env_overrides={"DATABASE_URL": f"sqlite:///{_TMP}/app.db"})
+    stack.start()
+    try:
+        stack.wait_healthy(timeout=900)
+        with httpx.Client(timeout=120) as client:
+            for style in ("types", "muddled"):
+                rows = [converse_rest(client, stack.rasa_url, profile, style) for _n, profile, _e in PERSONAS[:limit]]
+                _print(f"REST {style}", rows)
+    finally:
+        stack.stop()
+
+
+def _print(style: str, rows: list[dict[str, Any]]) -> None:
+    messages = [r["messages"] for r in rows]
+    print(f"{style:8} personas {len(rows)}: messages before first results median "
+          f"{statistics.median(messages):g} max {max(messages)}; questions asked median "
+          f"{statistics.median(r['questions'] for r in rows):g} max {max(r['questions'] for r in rows)}; "
+          f"misunderstandings per conversation mean {statistics.mean(r['misunderstood'] for r in rows):.2f} "
+          f"max {max(r['misunderstood'] for r in rows)}; longest run of one question {max(r['longest'] for r in rows)}; "
+          f"reached results {sum(r['finished'] for r in rows)}/{len(rows)}")
+
+
 def main() -> None:
+    if "--rest" in sys.argv:
+        main_rest(int(sys.argv[sys.argv.index("--rest") + 1]) if len(sys.argv) > sys.argv.index("--rest") + 1 else 10)
+        return
     questionnaire.record = questionnaire.record_results = lambda *args, **kwargs: True   # no counters
     for style in ("taps", "types", "muddled"):
         rows = [converse(profile, style) for _name, profile, _expected in PERSONAS]
-        messages = [r["messages"] for r in rows]
-        print(f"{style:8} personas {len(rows)}: messages before first results median "
-              f"{statistics.median(messages):g} max {max(messages)}; questions asked median "
-              f"{statistics.median(r['questions'] for r in rows):g} max {max(r['questions'] for r in rows)}; "
-              f"misunderstandings per conversation mean {statistics.mean(r['misunderstood'] for r in rows):.2f} "
-              f"max {max(r['misunderstood'] for r in rows)}; longest run of one question {max(r['longest'] for r in rows)}; "
-              f"reached results {sum(r['finished'] for r in rows)}/{len(rows)}")
+        _print(style, rows)
 
 
 if __name__ == "__main__":
