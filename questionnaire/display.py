@@ -42,7 +42,7 @@ def display_value(question: Question, value: Any, title: TitleFor = default_titl
         return found.name if found else str(value)
     if question.type == "yes_no":
         return "Oui" if value is True else "Non" if value is False else str(value)
-    if question.type == "multi_choice":
+    if question.type in ("multi_choice", "school_levels"):
         return join_fr([title(question, v) for v in value]) if isinstance(value, list) else str(value)
     if question.buttons:
         return title(question, value)

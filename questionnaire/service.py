@@ -137,6 +137,9 @@ def parser_options(question: Question, profile: dict[str, Any]) -> Any:
     if question.type == "ages_list":
         count = profile.get("children_count")
         return {"count": int(count)} if isinstance(count, int | float) and not isinstance(count, bool) else None
+    if question.type == "school_levels":   # one level per child, aligned with their ages
+        ages = profile.get("children_ages")
+        return {"ages": ages} if isinstance(ages, list) else None
     return None
 
 
