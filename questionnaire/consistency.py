@@ -2,7 +2,7 @@
 
 A correction keeps its place in the order of answers. Answers a new one makes meaningless are
 dropped: children's ages when the number of children changed, and any answer whose `asked_when`
-no longer holds (the rent of someone who is now an owner). Every change is written to the history
+stops holding with this change (the rent of someone who is now an owner). Every change is written to the history
 (the previous value of each key touched) so that "back" restores exactly what was there.
 """
 
@@ -14,17 +14,22 @@ from benefits import load_catalogue
 from questionnaire.state import MAX_HISTORY, MISSING, State
 
 
-def _drop_meaningless(profile: dict[str, Any], changed: set[str]) -> None:
+def _drop_meaningless(profile: dict[str, Any], before: dict[str, Any], changed: set[str]) -> None:
+    """Drop the answers this change made meaningless: those whose `asked_when` held (or was
+    unknown) before and is false now. An answer given in this very message is kept (an income
+    typed as a correction stays, even where the question itself is not asked)."""
     count = profile.get("children_count")
     ages = profile.get("children_ages")
     if "children_count" in changed and "children_ages" not in changed and isinstance(ages, list) \
             and isinstance(count, int | float) and len(ages) != count:
         profile.pop("children_ages", None)
     catalogue = load_catalogue()
+    facts_before = catalogue.facts.build(before)
     for _ in range(3):  # a dropped answer can make another one meaningless
         facts = catalogue.facts.build(profile)
         dropped = [c.id for c in catalogue.questions
-                   if c.id in profile and c.asked_when is not None and c.asked_when.eval(facts) is False]
+                   if c.id in profile and c.id not in changed and c.asked_when is not None
+                   and c.asked_when.eval(facts) is False and c.asked_when.eval(facts_before) is not False]
         if not dropped:
             return
         for key in dropped:
@@ -35,7 +40,7 @@ def apply(state: State, question_id: str, updates: dict[str, Any]) -> set[str]:
     """Store `updates` (the answer to `question_id` and corrections in passing); the keys changed."""
     before = dict(state.profile)
     state.profile.update(updates)
-    _drop_meaningless(state.profile, set(updates))
+    _drop_meaningless(state.profile, before, set(updates))
     for key in updates:
         if key in state.profile and key not in state.order:
             state.order.append(key)

@@ -25,11 +25,9 @@ def answer(state: q.State, text: str = "", **kwargs) -> q.Step:
 
 
 def ask(question_id: str, profile: dict | None = None) -> q.State:
-    """A state where `question_id` is the question being asked."""
-    state = q.State(profile=dict(profile or {}), order=list(profile or {}))
-    state.modifying = question_id
-    assert asked(state) == question_id
-    return state
+    """A state where `question_id` is the question being asked (as the form asks it)."""
+    return q.State(profile=dict(profile or {}), order=list(profile or {}), asked=question_id, streak=1,
+                   modifying=question_id)
 
 
 # (question, what the resident typed, expected value)
