@@ -19,10 +19,13 @@ from guide.encounter import (
     button_title,
     can_ask,
     current_question,
+    go_back,
     more_questions,
+    progress,
     question_by_id,
     read_answer,
     recap,
+    why,
 )
 from guide.encounter import apply_answer as store_answer
 from guide.results import volunteer_results
@@ -106,6 +109,9 @@ def _question_page(request: Request, encounter: Encounter, question, *, error: s
         "number": count if correcting else count + 1,
         "answered": count,
         "total": FIRST_RESULTS_AFTER,
+        "progress": progress(encounter),
+        "why": why(question.id),
+        "can_go_back": bool(encounter.history) and not correcting,
         "refining": refining,
         "recap": recap(encounter),
         "has_encounter": True,
@@ -146,6 +152,16 @@ async def answer(request: Request) -> Response:
         return _question_page(request, encounter, question, error=outcome.error, text=text[:300],
                               candidates=outcome.candidates)
     store_answer(encounter, question.id, outcome.updates)
+    return pages.save_encounter(pages.redirect("/guide/question"), request, encounter)
+
+
+@router.post("/guide/retour")
+def previous_question(request: Request) -> Response:
+    """ "Question précédente": the latest answer is undone and asked again."""
+    encounter = pages.current_encounter(request)
+    if encounter is None:
+        return _no_encounter(status_code=409)
+    go_back(encounter)
     return pages.save_encounter(pages.redirect("/guide/question"), request, encounter)
 
 

@@ -20,12 +20,11 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from benefits import load_questions
 from core.settings import get_settings
+from questionnaire import FIRST_RESULTS_AFTER, REFINE_BUDGET, State
 
 COOKIE_NAME = "guide_rencontre"
 COOKIE_PATH = "/guide"
 MAX_AGE_SECONDS = 4 * 3600   # a market morning; an older encounter starts again
-FIRST_RESULTS_AFTER = 8      # answers before a first results page, like the chatbot
-REFINE_BUDGET = 99           # "Préciser": ask every question that can still change a result
 _SALT = "guide-encounter"
 
 
@@ -36,9 +35,21 @@ class Encounter:
     order: list[str] = field(default_factory=list)   # question ids in the order they were answered
     budget: int = FIRST_RESULTS_AFTER
     finished: bool = False                           # results already counted in statistics
+    history: list[dict[str, Any]] = field(default_factory=list)   # what "Question précédente" undoes
+    modifying: str | None = None                     # the question to ask first (after "back")
 
     def to_data(self) -> dict[str, Any]:
-        return {"i": self.id, "p": self.profile, "o": self.order, "b": self.budget, "f": self.finished}
+        return {"i": self.id, "p": self.profile, "o": self.order, "b": self.budget, "f": self.finished,
+                "h": self.history, "m": self.modifying}
+
+    def to_state(self) -> State:
+        """The questionnaire service's state (the same object the chatbot keeps in its slots)."""
+        return State.from_data({"o": self.order, "h": self.history, "b": self.budget, "m": self.modifying},
+                               self.profile)
+
+    def update_from(self, questionnaire: State) -> None:
+        self.profile, self.order, self.budget = questionnaire.profile, questionnaire.order, questionnaire.budget
+        self.history, self.modifying = questionnaire.history, questionnaire.modifying
 
     @classmethod
     def from_data(cls, data: Any) -> Encounter | None:
@@ -59,8 +70,9 @@ class Encounter:
             return None
         # Answers missing from the order (none in practice) are listed last.
         order = list(dict.fromkeys(order)) + [q for q in profile if q not in order]
+        restored = State.from_data({"h": data.get("h"), "m": data.get("m")}, profile)
         return cls(id=encounter_id, profile=dict(profile), order=order, budget=budget,
-                   finished=bool(data.get("f")))
+                   finished=bool(data.get("f")), history=restored.history, modifying=restored.modifying)
 
 
 def _fernet() -> Fernet:

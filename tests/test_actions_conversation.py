@@ -125,14 +125,19 @@ def test_booking_questions_then_confirmation(app_db):
 def test_a_finished_questionnaire_is_counted_anonymously(app_db):
     from sqlalchemy import select
 
-    from bot.actions.questionnaire import ValidateProfileForm
+    from bot.actions.questionnaire import ASK_ACTIONS, ValidateProfileForm
     from core.db import session_scope
     from stats.models import StatCount
 
     start = make_tracker({}, '/start_benefits_check{"choice":"guide"}', intent="start_benefits_check",
                          entities={"choice": "guide"}, channel="telegram")
     events, dispatcher = run_action(ValidateProfileForm(), start)
-    assert slot_events(events)["guide_mode"] is True and "accompagnant" in texts(dispatcher)
+    slots = slot_events(events)
+    assert slots["guide_mode"] is True
+    # The guide-mode introduction travels with the first question (one message).
+    ask = next(a for a in ASK_ACTIONS if a.question_id == slots["requested_slot"])()
+    _, dispatcher = run_action(ask, make_tracker(slots))
+    assert "accompagnant" in texts(dispatcher)
     profile = {k: v for k, v in RETIRED_ALONE.items() if k != "profile_complete"}
     done = make_tracker({**profile, "guide_mode": True, "question_budget": 99, "pregnant": False,
                          "current_benefits": ["none"], "scholarship": False, "widowed": False,

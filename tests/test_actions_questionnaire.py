@@ -83,7 +83,11 @@ def test_bad_answer_gets_a_hint_and_counts_the_try():
     slots = slot_events(events)
     assert "age" not in slots and slots["question_tries"] == 1
     assert slots["requested_slot"] == "age"
-    assert dispatcher.messages and dispatcher.messages[0]["text"]
+    assert not dispatcher.messages   # the hint travels with the question asked again: one message
+    ask = next(a for a in ASK_ACTIONS if a.question_id == "age")()
+    _, dispatcher = run_action(ask, make_tracker({k: v for k, v in slots.items()}))
+    assert "Je n'ai pas bien compris" in dispatcher.messages[0]["text"]
+    assert "Quel âge avez-vous ?" in dispatcher.messages[0]["text"]
 
 
 def test_unknown_is_accepted_where_the_question_allows_it():
@@ -147,10 +151,11 @@ def test_ask_actions_use_the_question_wording_and_buttons():
     message = dispatcher.messages[0]
     assert "seul" in message["text"].lower()
     payloads = [b["payload"] for b in message["buttons"]]
-    assert '/inform{"household":"alone"}' in payloads
+    assert '/inform{"question":"household","answer":"alone"}' in payloads
 
 
-def test_ask_offers_skip_after_two_failed_tries():
+def test_ask_offers_skip_after_a_failed_try():
     ask = next(a for a in ASK_ACTIONS if a.question_id == "age")()
-    _, dispatcher = run_action(ask, make_tracker({"requested_slot": "age", "question_tries": 2}))
+    _, dispatcher = run_action(ask, make_tracker({"requested_slot": "age", "question_tries": 1,
+                                                  "questionnaire": {"a": "age", "s": 1, "t": 1}}))
     assert any(b["title"] == "Passer cette question" for b in dispatcher.messages[0]["buttons"])

@@ -387,3 +387,21 @@ def test_static_files_are_a_closed_list(client):
     assert client.get("/guide/static/..%2Frouter.py").status_code == 404
     assert client.get("/guide/static/router.py").status_code == 404
 
+
+
+def test_previous_question_why_and_progress(client):
+    client.post("/guide/start")
+    response = client.get("/guide/question")
+    first = asked(response)
+    assert "Pourquoi cette question ?" in page_text(response) and "Question 1 sur 8 environ" in page_text(response)
+    assert "Question précédente" not in page_text(response)        # nothing to undo yet
+    response = answer(client, first, ANSWERS[first])
+    second = asked(response)
+    assert "Question précédente" in page_text(response) and "Question 2 sur" in page_text(response)
+    response = client.post("/guide/retour")
+    assert asked(response) == first                                 # asked again, answer undone
+    assert "Réponses données" not in page_text(response)
+    response = answer(client, first, ANSWERS[first])
+    assert asked(response) == second
+    assert client.post("/guide/terminer").status_code == 200
+    assert client.post("/guide/retour").status_code == 409

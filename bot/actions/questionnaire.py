@@ -1,4 +1,6 @@
-"""The questionnaire form: the benefits engine chooses each question, answers are parsed here."""
+"""The questionnaire form, a thin adapter over the `questionnaire` service: a Rasa message becomes
+a `questionnaire.Message`, a `questionnaire.Prompt` becomes a chat message with buttons. The state
+lives in slots (the profile in one slot per question, the rest in the `questionnaire` slot)."""
 
 from __future__ import annotations
 
@@ -10,86 +12,103 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-import answers
-from benefits import evaluate, load_questions, next_question
+import questionnaire as service
+from benefits import evaluate, load_questions
 from bot.actions.buttons import PRIVACY, button
 from bot.actions.tracker_profile import (
-    UNKNOWN,
+    answers_this_message,
     channel_of,
     latest_entities,
     latest_intent,
+    latest_situations,
     latest_text,
     profile_from_tracker,
     question,
-    question_ids,
+    state_events,
+    state_from_tracker,
 )
 from guide.wording import guide_questions
 from stats.record import record, record_results
-from territory.communes import commune_by_code
+from urgent.policy import already_helped
 
 log = logging.getLogger(__name__)
 
 # Intents that step out of the questionnaire when the message is not an answer; rules then
-# take over (urgent situations always do).
+# take over (urgent situations too, unless already handled: see _urgent_is_answer).
 INTERRUPTIONS = {
     "goodbye", "start_over", "talk_to_person", "bot_challenge", "what_can_you_do", "privacy",
     "delete_data", "book_appointment", "cancel_appointment", "reschedule_appointment", "why_not",
 }
 INTERRUPTION_CONFIDENCE = 0.6
 CLEAR_INTERRUPTION = 0.85
-MAX_TRIES = 2
-UNKNOWN_NOT_ACCEPTED = "Même une réponse approximative m'aide beaucoup. Vous pouvez aussi passer la question."
+# Intents that are commands to the questionnaire itself (buttons and typed text).
+COMMAND_INTENTS = {"go_back": "back", "why_question": "why", "modify_answer": "modify"}
+MAX_BUTTONS = 8
+FIRST_RESULTS_AFTER = service.FIRST_RESULTS_AFTER
+START = ("D'accord, je vais vous poser quelques questions, une à la fois. Vous pouvez répondre "
+         "« je ne sais pas » quand vous n'êtes pas sûr(e).")
+GUIDE_INTRO = ("Mode accompagnant : je vous souffle les questions à poser à la personne, une à la fois. "
+               "Vous pouvez corriger une réponse à tout moment en l'écrivant, par exemple « en fait elle a 3 enfants ».")
+INTERRUPT = object()   # the message is not for the questionnaire: reject, a rule answers
 
 
-SYNONYM_TABLES = {"housing", "work", "household", "income_kinds", "disability"}
-
-
-def _options(q, tracker: Tracker | None = None) -> Any:  # noqa: ANN001
-    """What answers.parse needs to read this question: a synonyms table, the button titles,
-    or the number of children for their ages."""
-    if q.type in ("choice", "multi_choice"):
-        if q.id in SYNONYM_TABLES:
-            return q.id
-        return {str(b.value): [b.title] for b in (q.buttons or [])}
-    if q.type == "ages_list" and tracker is not None:
-        count = tracker.get_slot("children_count")
-        return {"count": int(count)} if isinstance(count, (int, float)) else None
+def on_profile_changed(profile: dict[str, Any]) -> None:
+    """Called once after every change of the profile (hook point: calculator.client.prefetch)."""
     return None
 
 
-def _entity_answer(q, entities: dict[str, Any]) -> tuple[bool, Any]:  # noqa: ANN001
-    """A value sent by a button (`/inform{"housing":"tenant"}`), checked against the question."""
-    if q.id not in entities:
-        return False, None
-    value = entities[q.id]
-    if value == UNKNOWN:
-        return True, UNKNOWN
-    if q.type == "commune":
-        return (True, str(value)) if commune_by_code(str(value)) else (False, None)
-    if q.type in ("choice", "multi_choice") and q.buttons:
-        allowed = {str(b.value) for b in q.buttons}
+def _is_payload(text: str) -> bool:
+    return text.startswith("/")
+
+
+def _urgent_is_answer(tracker: Tracker, q, profile: dict[str, Any]) -> bool:  # noqa: ANN001
+    """An alarm must not block the questionnaire: when help for every situation of the message was
+    already given in this conversation and the text answers the question, it is an answer."""
+    helped = already_helped(latest_situations(tracker), tracker.get_slot("urgent_situations"))
+    return helped and service.is_answer(q, latest_text(tracker), profile)
+
+
+def to_message(tracker: Tracker, q, profile: dict[str, Any]):  # noqa: ANN001, ANN201
+    """The latest Rasa message as a questionnaire Message, or INTERRUPT."""
+    intent, confidence = latest_intent(tracker)
+    text = latest_text(tracker)
+    entities = latest_entities(tracker)
+    if intent == "urgent_situation":
+        return service.Message(text=text) if q is not None and _urgent_is_answer(tracker, q, profile) else INTERRUPT
+    if entities.get("q_action"):
+        return service.Message(command=str(entities["q_action"]), target=entities.get("question"))
+    if intent in COMMAND_INTENTS and (_is_payload(text) or q is None or not service.corrections(text) and (
+            confidence >= CLEAR_INTERRUPTION or not service.is_answer(q, text, profile))):
+        # A typed correction ("je me suis trompée, je suis propriétaire") stays a correction.
+        command = COMMAND_INTENTS[intent]
+        if command == "modify" and not entities.get("question"):
+            command = "recap"
+        return service.Message(command=command, target=entities.get("question"))
+    if q is None:
+        return None
+    if "answer" in entities or q.id in entities:
+        named = entities.get("question") or q.id
+        value = entities["answer"] if "answer" in entities else entities[q.id]
         values = value if isinstance(value, list) else [value]
-        if not all(str(v) in allowed for v in values):
-            return False, None
-        return True, [str(v) for v in values] if q.type == "multi_choice" else str(values[0])
-    # Numbers from buttons ("3 ou plus" sends 3) go through the same parser as typed text.
-    result = answers.parse(q.type, str(value), _options(q))
-    return (True, result.value) if result.ok and not result.is_unknown else (False, None)
-
-
-def _parse(q, text: str, tracker: Tracker):  # noqa: ANN001, ANN202
-    return answers.parse(q.type, text, _options(q, tracker))
-
-
-def _corrections(text: str, skip: str | None) -> dict[str, Any]:
-    """Earlier answers corrected in passing ("en fait j'ai 3 enfants")."""
-    known = set(question_ids())
-    return {k: v for k, v in answers.detect_corrections(text).items() if k in known and k != skip}
+        toggle = q.type == "multi_choice" and not isinstance(value, list)
+        if named != q.id:
+            return ("stale", named, values)
+        return service.Message(values=values, toggle=toggle)
+    if intent == "skip_question":
+        return service.Message(command="skip")
+    if intent == "dont_know" and _is_payload(text):
+        return service.Message(command="unknown")
+    if intent in INTERRUPTIONS and confidence >= CLEAR_INTERRUPTION:
+        return INTERRUPT  # "vous êtes un robot ?" must not be read as "1 an"
+    if intent in INTERRUPTIONS and confidence >= INTERRUPTION_CONFIDENCE \
+            and not service.is_answer(q, text, profile) and not service.corrections(text):
+        return INTERRUPT
+    return service.Message(text=text)
 
 
 @dataclass
 class Answer:
-    """What the latest message says about one question."""
+    """What the latest message says about one question, for other forms (booking asks the commune)."""
 
     status: str  # "ok", "failed", "candidates", "interrupt"
     updates: dict[str, Any] = field(default_factory=dict)
@@ -98,47 +117,31 @@ class Answer:
 
 
 def read_answer(q, tracker: Tracker) -> Answer:  # noqa: ANN001
-    """Parse the latest message as an answer to `q` (button value, free text, "je ne sais pas",
-    skip, or a correction of an earlier answer)."""
-    intent, confidence = latest_intent(tracker)
-    if intent == "urgent_situation":
-        return Answer("interrupt")  # the urgent-situation rule answers first
-    text = latest_text(tracker)
-    found, value = _entity_answer(q, latest_entities(tracker))
-    if found:
-        return Answer("ok", {q.id: value})
-    if intent == "skip_question":
-        return Answer("ok", {q.id: UNKNOWN})
-    if intent in INTERRUPTIONS and confidence >= CLEAR_INTERRUPTION:
-        # "vous êtes un robot ?" must not be read as "1 an".
+    """The latest message read by the questionnaire service as an answer to `q`."""
+    profile = profile_from_tracker(tracker)
+    message = to_message(tracker, q, profile)
+    if message is INTERRUPT:
         return Answer("interrupt")
-    result = _parse(q, text, tracker)
-    if result.ok and result.is_unknown:
-        if q.accepts_unknown or _tries(tracker) >= MAX_TRIES:
-            return Answer("ok", {q.id: UNKNOWN})
-        return Answer("failed", hint=UNKNOWN_NOT_ACCEPTED)
-    if result.ok:
-        known = set(question_ids())
-        updates = {q.id: result.value, **{k: v for k, v in (result.extras or {}).items() if k in known}}
-        updates.update(_corrections(text, q.id))
-        return Answer("ok", updates)
-    corrections = _corrections(text, q.id)
-    if corrections:
-        return Answer("ok", corrections)
-    if result.candidates and q.type == "commune":
-        return Answer("candidates", candidates=[{"code": v, "name": label} for v, label in result.candidates])
-    if intent in INTERRUPTIONS and confidence >= INTERRUPTION_CONFIDENCE:
-        return Answer("interrupt")  # not an answer: let the rules handle the interruption
-    return Answer("failed", hint=result.hint or "Je n'ai pas bien compris votre réponse.")
+    if not isinstance(message, service.Message):
+        return Answer("failed", hint=service.service.NOT_UNDERSTOOD)
+    state = service.State(profile=dict(profile), asked=q.id, streak=1,
+                          tries=int(tracker.get_slot("question_tries") or 0))
+    step = service.handle(state, message, q)
+    if step.kind in ("answered", "corrected", "skipped"):
+        return Answer("ok", {k: state.profile.get(k) for k in set(profile) | set(state.profile)
+                             if profile.get(k) != state.profile.get(k)})
+    if step.candidates:
+        return Answer("candidates", candidates=[{"code": c, "name": n} for c, n in step.candidates])
+    return Answer("failed", hint=state.note or service.service.NOT_UNDERSTOOD)
 
 
 def answer_events(q, answer: Answer, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:  # noqa: ANN001
     """Slot events for an answer; a failed one says why and counts the try."""
     if answer.status == "failed":
         dispatcher.utter_message(text=answer.hint)
-        return [SlotSet("question_tries", _tries(tracker) + 1)]
+        return [SlotSet("question_tries", float(tracker.get_slot("question_tries") or 0) + 1)]
     if answer.status == "candidates":
-        return [SlotSet("commune_candidates", answer.candidates), SlotSet("question_tries", _tries(tracker))]
+        return [SlotSet("commune_candidates", answer.candidates)]
     events: list[EventType] = [SlotSet(k, v) for k, v in answer.updates.items()]
     if q.id in answer.updates:
         events += [SlotSet("question_tries", 0), SlotSet("commune_candidates", None)]
@@ -152,34 +155,57 @@ class ValidateProfileForm(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
-        profile = profile_from_tracker(tracker)
+        state = state_from_tracker(tracker)
+        before = dict(state.profile)
         events: list[EventType] = []
         guide = bool(tracker.get_slot("guide_mode"))
         if not requested and latest_entities(tracker).get("choice") == "guide":
             guide = True
             events.append(SlotSet("guide_mode", True))
-            dispatcher.utter_message(text=GUIDE_INTRO)
-        if not requested and not profile:
+        if not requested and not state.profile:
             record("conversation_started", channel=channel_of(tracker), mode="guide" if guide else "self")
-        if requested:
-            answer = read_answer(question(requested), tracker)
-            if answer.status == "interrupt":
-                return []  # rejected: a rule takes over
-            events = answer_events(question(requested), answer, dispatcher, tracker)
-            if answer.status == "candidates":
-                return events
-            profile.update(answer.updates)
-        nxt = next_question(profile)
-        answered = sum(1 for qid in question_ids() if profile.get(qid) is not None)
+        active = (tracker.active_loop or {}).get("name") == "profile_form"
+        fresh = answers_this_message(tracker)
+        q = question(requested) if requested and fresh and active else None
+        if fresh and active:
+            message = to_message(tracker, q, state.profile)
+        elif fresh:
+            # The form was just started by the resident's message: only a command counts
+            # ("Question précédente" after the results), never an answer to a stale question.
+            message = to_message(tracker, None, state.profile)
+        else:
+            message = None
+        if message is INTERRUPT:
+            return []  # rejected: a rule takes over
+        if isinstance(message, tuple):   # a button of an earlier message: change that answer
+            _, named, values = message
+            earlier = service.question_by_id(named)
+            if earlier is not None and named in state.profile and earlier.type != "multi_choice":
+                service.handle(state, service.Message(values=values), earlier)
+            state.asked = requested
+        elif message is not None:
+            step = service.handle(state, message, q)
+            if step.candidates:
+                events.append(SlotSet("commune_candidates", [{"code": c, "name": n} for c, n in step.candidates]))
+            elif q is not None and q.id in state.profile:
+                events.append(SlotSet("commune_candidates", None))
+        events += state_events(state, before)
+        if state.profile != before:
+            on_profile_changed(dict(state.profile))
         stats = {"channel": channel_of(tracker), "mode": "guide" if guide else "self",
-                 "commune": profile.get("commune")}
-        if nxt is None or answered >= _budget(tracker):
+                 "commune": state.profile.get("commune")}
+        if state.mode == "recap":
+            # The recap is shown by the ask action of any question (the form needs one).
+            events.append(SlotSet("requested_slot", requested or state.order[0]))
+            return events
+        nxt = service.current_question(state)
+        if nxt is None:
             # Results now: all is known, or enough for a first screen (then offer to refine).
             if not tracker.get_slot("profile_complete"):
                 record("conversation_finished", **stats)
-                record_results(evaluate(profile).likely, **stats)
+                record_results(evaluate(state.profile).likely, **stats)
             events += [SlotSet("requested_slot", None), SlotSet("profile_complete", True),
-                       SlotSet("more_questions", nxt is not None)]
+                       SlotSet("more_questions", service.more_questions(state))]
             return events
         if nxt.id != requested:
             record("question_asked", key=nxt.id, **stats)
@@ -187,21 +213,57 @@ class ValidateProfileForm(Action):
         return events
 
 
-FIRST_RESULTS_AFTER = 8  # answers before a first results screen
-GUIDE_INTRO = ("Mode accompagnant : je vous souffle les questions à poser à la personne, une à la fois. "
-               "Vous pouvez corriger une réponse à tout moment en l'écrivant, par exemple « en fait elle a 3 enfants ».")
+def _choice_button(q, choice: service.Choice) -> dict[str, str]:  # noqa: ANN001
+    title = f"✓ {choice.title}" if choice.ticked else choice.title
+    return button(title, "inform", question=q.id, answer=choice.value)
 
 
-def _budget(tracker: Tracker) -> int:
-    return int(tracker.get_slot("question_budget") or FIRST_RESULTS_AFTER)
-
-
-def _tries(tracker: Tracker) -> int:
-    return int(tracker.get_slot("question_tries") or 0)
+def render(prompt: service.Prompt, *, guide: bool = False, first: bool = False,
+           candidates: list[dict[str, str]] | None = None) -> tuple[str, list[dict[str, str]]]:
+    """A prompt as one chat message: text and at most MAX_BUTTONS buttons (a question's own
+    choices are never cut)."""
+    if prompt.kind == "recap":
+        lines = [f"• {line.label} : {line.value}" for line in prompt.recap]
+        text = "\n".join(filter(None, [prompt.note, "Voici vos réponses :", *lines, "Laquelle voulez-vous changer ?"]))
+        buttons = [button(line.label, "modify_answer", question=line.question_id)
+                   for line in prompt.recap[-(MAX_BUTTONS - 1):]]
+        return text, buttons + [button("C'est bon, continuer", "inform", q_action="continue")]
+    q = prompt.question
+    asked = q.text
+    if guide:
+        # Guide mode: the assistant speaks to the volunteer, with a tip for delicate questions.
+        wording = guide_questions().get(q.id)
+        if wording:
+            asked = wording.ask + (f"\nConseil : {wording.tip}" if wording.tip else "")
+    if prompt.current:
+        asked += f"\n(Réponse actuelle : {prompt.current})"
+    buttons = [_choice_button(q, c) for c in prompt.choices]
+    if candidates:
+        asked = "Plusieurs communes correspondent. Laquelle est la vôtre ?"
+        buttons = [button(c["name"], "inform", question=q.id, answer=c["code"]) for c in candidates][:MAX_BUTTONS - 1]
+    elif prompt.multi:
+        buttons.append(button("C'est tout", "inform", q_action="done"))
+    extras = []
+    if prompt.allow_unknown:
+        extras.append(button("Je ne sais pas", "dont_know"))
+    if prompt.allow_skip:
+        extras.append(button("Passer cette question", "skip_question"))
+    if prompt.offer_person:
+        extras.append(button("Parler à quelqu'un", "talk_to_person"))
+    if prompt.allow_back:
+        extras.append(button("Question précédente", "go_back"))
+    extras.append(button("Pourquoi cette question ?", "why_question"))
+    if first:
+        extras.append(PRIVACY)
+    for extra in extras:
+        if len(buttons) < MAX_BUTTONS or extra["payload"] in ("/skip_question", "/dont_know"):
+            buttons.append(extra)
+    text = "\n".join(filter(None, [prompt.note, prompt.progress, asked]))
+    return text, buttons
 
 
 class AskQuestion(Action):
-    """Asks one question of benefits/questions.yml, with its buttons."""
+    """Asks one question of benefits/questions.yml (or shows the recap), with its buttons."""
 
     question_id = ""
 
@@ -210,31 +272,23 @@ class AskQuestion(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        q = question(self.question_id)
-        tries = _tries(tracker)
-        buttons = [button(b.title, "inform", **{q.id: b.value}) for b in (q.buttons or [])]
-        candidates = tracker.get_slot("commune_candidates") if q.type == "commune" else None
-        text = q.text
-        if tracker.get_slot("guide_mode"):
-            # Guide mode: the assistant speaks to the volunteer, with a tip for delicate questions.
-            wording = guide_questions().get(q.id)
-            if wording:
-                text = wording.ask + (f"\nConseil : {wording.tip}" if wording.tip else "")
-        if candidates:
-            text = "Plusieurs communes correspondent. Laquelle est la vôtre ?"
-            buttons = [button(c["name"], "inform", commune=c["code"]) for c in candidates][:8]
-        if q.accepts_unknown:
-            buttons.append(button("Je ne sais pas", "dont_know"))
-        if tries >= MAX_TRIES:
-            buttons.append(button("Passer cette question", "skip_question"))
-        if tries == 0 and not candidates and q.id == _first_question_id():
-            buttons.append(PRIVACY)
+        state = state_from_tracker(tracker)
+        if state.mode is None:
+            current = service.current_question(state)
+            if current is None or current.id != self.question_id:
+                state.modifying = self.question_id   # the form asks this one: show this one
+        candidates = tracker.get_slot("commune_candidates") if self.question_id == "commune" else None
+        prompt = service.present(state)
+        if prompt is None:
+            return []
+        first = prompt.kind == "question" and not state.profile and state.streak == 1 and not state.history
+        if first:   # the introduction travels with the first question: one message, not two
+            intro = GUIDE_INTRO if tracker.get_slot("guide_mode") else START
+            prompt.note = "\n".join(filter(None, [intro, prompt.note]))
+        text, buttons = render(prompt, guide=bool(tracker.get_slot("guide_mode")), first=first,
+                               candidates=candidates)
         dispatcher.utter_message(text=text, buttons=buttons or None)
-        return []
-
-
-def _first_question_id() -> str:
-    return load_questions()[0].id
+        return [SlotSet("questionnaire", state.to_data()), SlotSet("question_tries", float(state.tries))]
 
 
 def _ask_action(question_id: str) -> type[AskQuestion]:
@@ -243,3 +297,5 @@ def _ask_action(question_id: str) -> type[AskQuestion]:
 
 # One ask action per question of the catalogue (the domain declares the same names).
 ASK_ACTIONS = [_ask_action(q.id) for q in load_questions()]
+__all__ = ["ASK_ACTIONS", "Answer", "AskQuestion", "ValidateProfileForm", "answer_events", "on_profile_changed",
+           "profile_from_tracker", "question", "read_answer", "render"]

@@ -69,15 +69,18 @@ def test_questionnaire_to_results(chat):
         assert chat.slot("more_questions") is False
 
 
-def test_bad_answer_gets_a_gentle_reask_then_skip(chat):
+def test_bad_answer_gets_a_gentle_reask_then_a_kind_skip(chat):
     chat.say("/start_benefits_check")
     first = chat.slot("requested_slot")
     assert first == "age"
     chat.say("bof")
     assert chat.slot("requested_slot") == "age"
     assert "par exemple" in chat.text  # an example of a valid answer
-    chat.say("euh")
     assert any(b["title"] == "Passer cette question" for b in chat.buttons)
+    chat.say("euh")
+    # Two misunderstandings: the question is skipped with a kind word, never asked a third time.
+    assert chat.slot("requested_slot") != "age" and chat.slot("age") == "unknown"
+    assert "Ce n'est pas grave" in chat.text
 
 
 def test_correction_in_passing(chat):
