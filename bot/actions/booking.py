@@ -475,14 +475,18 @@ class ActionConfirmBooking(Action):
         evaluation = evaluate(profile)
         commune = commune_by_code(profile["commune"]) if profile.get("commune") not in (None, UNKNOWN) else None
         summary = "\n".join(profile_summary(profile, commune.name if commune else None)) if consent else None
-        likely_ids = [r.id for r in evaluation.likely] if consent else None
+        # Result objects, not ids: the team sees names and estimated amounts (booking.labels).
+        likely = list(evaluation.likely) if consent else None
         channel = channel_of(tracker)
         chat_id = telegram_chat_id(tracker) if channel == "telegram" else None
         common = dict(team_id=team_id, first_name=tracker.get_slot("booking_first_name"),
                       contact_channel="telegram" if contact == TELEGRAM else ("web" if channel == "web" else "phone"),
                       telegram_chat_id=chat_id, conversation_id=tracker.sender_id, consent_summary=consent,
-                      summary=summary, likely_benefits=likely_ids,
-                      urgent_flag=consent and bool(tracker.get_slot("urgent_situations")))
+                      summary=summary, likely_benefits=likely,
+                      urgent_flag=consent and bool(tracker.get_slot("urgent_situations")),
+                      to_check=[r for r in evaluation.unknown if r.to_check] if consent else None,
+                      urgent_situations=list(tracker.get_slot("urgent_situations") or []),
+                      commune=commune.insee_code if commune else None)
         retry = [SlotSet("booking_slot", None), SlotSet("booking_confirmed", None), FollowupAction("booking_form")]
         try:
             if moving:
