@@ -182,3 +182,23 @@ class Calculator:
         for situation in situations:
             out.extend(self.compute_each([situation], period))
         return out
+
+
+def main() -> None:
+    """`python -m calculator.compute [--full-graph] < {"period", "situations"}` -> results as JSON.
+
+    Used by the benchmarks for the reference ("truth") computation: no worker, no shortcut."""
+    import argparse
+    import json
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--full-graph", action="store_true", help="no neutralised variable, no history filled in")
+    args = parser.parse_args()
+    body = json.load(sys.stdin)
+    calculator = Calculator(short_graph=not args.full_graph)
+    json.dump(calculator.compute_each(body["situations"], body["period"]), sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
