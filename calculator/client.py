@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 
 RESULTS_TIMEOUT = 1.5      # what the results screen may wait (the prefetch usually filled the cache)
 PREFETCH_TIMEOUT = 30.0    # the worker keeps computing even if we stop listening
-CONNECT_TIMEOUT = 0.3      # a calculator that is down answers "connection refused" at once
+CONNECT_TIMEOUT = 0.5      # a calculator that is down answers "connection refused" at once
 
 # The answers OpenFisca needs before a computation is worth starting (prefetch): the
-# composition, the income, the housing and the activity. Rent only for tenants; children's
-# ages only with children.
+# composition, the income, the housing and the activity; children's ages with children. Not the
+# rent: the questionnaire may never ask it; a later answer that changes the situation (rent,
+# partner's income...) is one more prefetch, and answers that do not change it hit the cache.
 NEEDED = ("age", "household", "children_count", "income_monthly", "income_kinds", "housing", "work", "disability")
 
 _tasks: set[asyncio.Task] = set()
@@ -48,8 +49,6 @@ def ready(profile: Mapping[str, Any]) -> bool:
         return False
     if isinstance(profile.get("children_count"), int) and profile["children_count"] > 0 \
             and profile.get("children_ages") is None:
-        return False
-    if profile.get("housing") in ("tenant", "social_tenant") and profile.get("rent") is None:
         return False
     return True
 
@@ -87,6 +86,9 @@ async def results(profile: Mapping[str, Any], timeout: float = RESULTS_TIMEOUT,
 
 def prefetch(profile: Mapping[str, Any], period: str | None = None) -> bool:
     """Start the computation now and return at once; the worker caches the result for `results`.
+
+    Call it after every answer once `ready(profile)`: only answers that change the situation
+    cost a computation.
 
     From async code (the action server) it is a background task on the running loop; from sync
     code, a daemon thread. False when the profile is not `ready` (nothing started)."""

@@ -39,7 +39,18 @@ NEUTRALISED = (
     "rpns_auto_entrepreneur_CA_bic", "rpns_auto_entrepreneur_CA_achat_revente", "rpns_imposables",
     "rsa_base_ressources_patrimoine_individu", "livret_a", "epargne_revenus_non_imposables",
     "valeur_locative_immo_non_loue", "valeur_locative_terrains_non_loues",
+    # The ASS needs `ass_precondition_remplie`, which no answer gives: always 0 here.
+    "ass", "indemnites_journalieres_maladie", "indemnites_journalieres_accident_travail",
+    "indemnites_journalieres_maladie_professionnelle", "indemnites_journalieres_maternite",
+    "indemnites_journalieres_paternite", "indemnites_journalieres_adoption",
 )
+# Benefits a person's answers already rule out, set to 0 for every month so that OpenFisca does
+# not evaluate them over the 12-36 months other benefits count them as resources:
+# the AAH (and its complements) without an incapacity rate of 50 % (CSS L821-1, L821-2), the ASI
+# without a pension d'invalidité (CSS L815-24), the ASPA while every adult is under 60 (L815-1).
+NO_AAH = ("aah", "caah", "mva")
+NO_ASI = ("asi",)
+ASPA_MIN_AGE = 60
 # Resources the situation gives from N-2: extended back to January of N-7 (stable income, as the
 # builder assumes; 0 when absent), so that no payroll or pension formula runs for older months.
 EXTENDED = ("salaire_net", "salaire_imposable", "salaire_de_base", "chomage_net", "chomage_imposable",
@@ -63,7 +74,11 @@ def _months(period: str, years: int) -> list[str]:
 
 
 def shorten(situation: Mapping[str, Any], period: str) -> dict[str, Any]:
-    """The same household with its resources spelled out for every month the graph reads."""
+    """The same households with the inputs their answers already imply, for every month read.
+
+    Applied to the merged batch: OpenFisca holds one array per variable and period for the whole
+    population, so an input given to some persons gives the others the default instead of the
+    formula; a benefit is set to 0 only when no person of the batch can have it."""
     months = _months(period, HISTORY_YEARS)
     out = dict(situation)
     individus = {}
@@ -75,6 +90,11 @@ def shorten(situation: Mapping[str, Any], period: str) -> dict[str, Any]:
             person[name] = {m: given.get(m, first) for m in months}
         individus[person_id] = person
     out["individus"] = individus
+    no_aah = not any(rate >= 0.5 for p in individus.values() for rate in (p.get("taux_incapacite") or {}).values())
+    no_asi = not any(v for p in individus.values() for v in p["pensions_invalidite"].values())
+    for person in individus.values():
+        for name in (NO_AAH if no_aah else ()) + (NO_ASI if no_asi else ()):
+            person.setdefault(name, dict.fromkeys(months, 0.0))
     foyers = {}
     year = int(period[:4])
     for foyer_id, foyer in situation.get("foyers_fiscaux", {}).items():
@@ -85,7 +105,21 @@ def shorten(situation: Mapping[str, Any], period: str) -> dict[str, Any]:
             foyer["rfr"] = {str(y): rfr.get(str(y), first) for y in range(year - HISTORY_YEARS, year + 1)}
         foyers[foyer_id] = foyer
     out["foyers_fiscaux"] = foyers
+    familles = {k: dict(v) for k, v in situation.get("familles", {}).items()}
+    ages = [_age(individus[p].get("date_naissance", {}).get("ETERNITY"), period)
+            for famille in familles.values() for p in famille.get("parents", [])]
+    if ages and all(a is not None and a < ASPA_MIN_AGE for a in ages):
+        for famille in familles.values():
+            famille.setdefault("aspa", dict.fromkeys(months, 0.0))
+    out["familles"] = familles
     return out
+
+
+def _age(born: str | None, period: str) -> int | None:
+    if not born:
+        return None
+    year, month = int(period[:4]), int(period[5:])
+    return year - int(born[:4]) - ((month, 1) < (int(born[5:7]), int(born[8:10])))
 
 
 def check_mapping(tbs, mapping: Mapping[str, Computed]) -> None:
@@ -135,9 +169,10 @@ class Calculator:
         """Per household: catalogue id -> {eligible, monthly, yearly}. Raises on a bad situation."""
         from openfisca_core.simulation_builder import SimulationBuilder
 
+        merged = merge(situations)
         if self.short_graph:
-            situations = [shorten(s, period) for s in situations]
-        simulation = SimulationBuilder().build_from_entities(self.tbs, merge(situations))
+            merged = shorten(merged, period)
+        simulation = SimulationBuilder().build_from_entities(self.tbs, merged)
         count = len(situations)
         raw: dict[str, list[float]] = {}
         for item in self.mapping.values():

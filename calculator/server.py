@@ -193,6 +193,7 @@ def serve(port: int, compute=None, host: str = "127.0.0.1") -> ThreadingHTTPServ
     if compute is None:
         from calculator.compute import Calculator
         compute = Calculator().compute_each
+    ThreadingHTTPServer.request_queue_size = 128   # households arriving together (default backlog: 5)
     server = ThreadingHTTPServer((host, port), make_handler(Service(compute)))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="calculator-http", daemon=True).start()

@@ -149,6 +149,33 @@ def test_ready_needs_the_answers_that_matter():
     assert client.ready(PROFILE)
     assert not client.ready({k: v for k, v in PROFILE.items() if k != "income_monthly"})
     assert client.ready({**PROFILE, "income_monthly": "unknown"})
-    assert not client.ready({**PROFILE, "housing": "tenant"})            # rent still to come
+    assert client.ready({**PROFILE, "housing": "tenant"})                # rent may never be asked
     assert client.ready({**PROFILE, "housing": "tenant", "rent": 400})
     assert not client.ready({**PROFILE, "children_count": 2})           # ages still to come
+
+
+async def test_calculator_stopped_mid_conversation_rules_still_answer(monkeypatch):
+    """The calculator dies between the prefetch and the results screen: the client says None at
+    once (the bot shows the catalogue rules and says amounts are not available right now), the
+    answers are intact, and a restarted calculator answers the same profile again."""
+    from benefits import evaluate
+
+    port = free_port()
+    server = serve(port, FakeCompute(delay=0.0))
+    monkeypatch.setenv("CALCULATOR_PORT", str(port))
+    profile = dict(PROFILE)
+    assert client.prefetch(profile)
+    await asyncio.sleep(0.2)
+    server.shutdown()
+    server.server_close()
+    started = time.monotonic()
+    assert await client.results(profile) is None
+    assert time.monotonic() - started < 1.0
+    assert profile == PROFILE
+    assert evaluate(profile).likely                     # the rules still give the results screen
+    server = serve(port, FakeCompute(delay=0.0))
+    try:
+        assert (await client.results(profile))["rsa"]["eligible"] is True
+    finally:
+        server.shutdown()
+        server.server_close()
