@@ -50,9 +50,10 @@ for short in (True, False):
     calc = Calculator(short_graph=short)
     calc.compute([situation], PERIOD)
     calls.clear()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     calc.compute([situation], PERIOD)
-    out["short" if short else "full"] = [sum(calls.values()), time.perf_counter() - started]
+    out["short" if short else "full"] = [sum(calls.values()), time.perf_counter() - started,
+                                         time.process_time() - cpu]
 print(json.dumps(out))
 """
 
@@ -122,8 +123,10 @@ def main() -> int:
     print(f"  {args.batch} households together: {batch_seconds:.1f} s, {batch_seconds / args.batch:.2f} s per household")
     print(f"  results screen {args.think:.0f} s after a prefetch ({len(screen)} households): "
           f"p50 {statistics.median(screen):.3f} s  p95 {quantile(screen, 0.95):.3f} s")
-    print(f"  calculate calls for one household: short graph {calls['short'][0]} ({calls['short'][1]:.2f} s), "
-          f"full graph {calls['full'][0]} ({calls['full'][1]:.2f} s)")
+    print(f"  one household, in process: short graph {calls['short'][0]} calculate calls, {calls['short'][1]:.2f} s "
+          f"({calls['short'][2]:.2f} s CPU); full graph {calls['full'][0]} calls, {calls['full'][1]:.2f} s "
+          f"({calls['full'][2]:.2f} s CPU)")
+    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
