@@ -179,3 +179,17 @@ async def test_calculator_stopped_mid_conversation_rules_still_answer(monkeypatc
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_stack_starts_the_calculator_on_its_port(tmp_path, monkeypatch):
+    from ops import stack as ops_stack
+
+    monkeypatch.delenv("CALCULATOR_PORT", raising=False)
+    stack = ops_stack.Stack(run_dir=tmp_path, rasa_port=free_port(), actions_port=free_port(), web_port=free_port())
+    env = stack.environment()
+    assert env["CALCULATOR_PORT"] == str(stack.calculator_port)       # the action server's client reads it
+    commands = stack.commands(env)
+    if ops_stack.CALC_PYTHON.exists():
+        assert commands["calculator"][-2:] == ["-m", "calculator.server"]
+    else:
+        assert "calculator" not in commands                            # optional at run time
