@@ -51,7 +51,7 @@ async def answered_results(profiles: list[dict]) -> list:
     return out
 
 
-def run(n: int, seed: int, check_graph: bool = True) -> dict:
+def run(n: int, seed: int, check_graph: bool = True, also: tuple[str, ...] = ()) -> dict:
     from ops.stack import free_port
 
     truths = generate(n, seed)
@@ -59,7 +59,8 @@ def run(n: int, seed: int, check_graph: bool = True) -> dict:
     truth = truth_results(truths, full_graph=True)
     truth_seconds = time.monotonic() - started
     interviews = [interview(t) for t in truths]
-    profiles = [p for p, _ in interviews]
+    # --also: keys answered as if asked (e.g. the household questions not yet in questions.yml).
+    profiles = [{**p, **{k: t[k] for k in also if k in t}} for (p, _), t in zip(interviews, truths, strict=True)]
     questions = [q for _, q in interviews]
     ids = list(load_mapping())
 
@@ -82,8 +83,8 @@ def run(n: int, seed: int, check_graph: bool = True) -> dict:
     openfisca = compare(truth, [openfisca_verdicts(r) for r in answered], questions)
     mismatches = None
     if short_truth is not None:
-        mismatches = sum(1 for a, b in zip(truth, short_truth, strict=True) if a is not None and b is not None
-                         for bid in a if a[bid] != b.get(bid))
+        mismatches = [(index, bid, a[bid], b.get(bid)) for index, (a, b) in enumerate(zip(truth, short_truth, strict=True))
+                      if a is not None and b is not None for bid in a if a[bid] != b.get(bid)]
     return {"truths": truths, "truth": truth, "rules": rules, "openfisca": openfisca, "mismatches": mismatches,
             "failed": sum(r is None for r in truth) + sum(r is None for r in answered),
             "truth_seconds": truth_seconds, "answered_seconds": answered_seconds}
@@ -93,13 +94,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--seed", type=int, default=54)
+    parser.add_argument("--also", default="", help="comma-separated profile keys answered as if asked")
+    parser.add_argument("--no-graph-check", action="store_true")
     args = parser.parse_args()
-    out = run(args.n, args.seed)
+    also = tuple(k for k in args.also.split(",") if k)
+    out = run(args.n, args.seed, check_graph=not args.no_graph_check, also=also)
     types: dict[str, int] = {}
     for t in out["truths"]:
         types[t["_type"]] = types.get(t["_type"], 0) + 1
     print(f"Differential benchmark: {args.n} households of the 54 (seed {args.seed}), OpenFisca-France 176.1.8, "
-          f"period {PERIOD}")
+          f"period {PERIOD}" + (f"; also answered: {', '.join(also)}" if also else ""))
     print("  types: " + ", ".join(f"{k} {v}" for k, v in sorted(types.items())))
     print(f"  truth (full graph, one batch per 100) {out['truth_seconds']:.1f} s; answered profiles through "
           f"the calculator {out['answered_seconds']:.1f} s; failed computations {out['failed']}")
@@ -112,8 +116,10 @@ def main() -> int:
         rp, rh, rl = out["rules"].by_benefit.get(bid, [0, 0, 0])
         print(f"    {bid:26s} rules {rp:3d}/{rh:3d}/{rl:3d}   openfisca {paid:3d}/{hits:3d}/{likely:3d}")
     if out["mismatches"] is not None:
-        print(f"Short graph (neutralised variables, history filled in) vs full graph: {out['mismatches']} "
+        print(f"Short graph (neutralised variables, history filled in) vs full graph: {len(out['mismatches'])} "
               "benefit results differ")
+        for index, bid, full, short in out["mismatches"][:10]:
+            print(f"    household {index} ({out['truths'][index]['_type']}) {bid}: full {full} short {short}")
     return 0
 
 
