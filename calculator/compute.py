@@ -51,8 +51,8 @@ NEUTRALISED = (
 NO_AAH = ("aah", "caah", "mva")
 NO_ASI = ("asi",)
 ASPA_MIN_AGE = 60
-# Resources the situation gives from N-2: extended back to January of N-7 (stable income, as the
-# builder assumes; 0 when absent), so that no payroll or pension formula runs for older months.
+# Resources spelled out for every person (0 when the situation gives none) back to January of
+# N-7, as the builder declares them, so that no payroll or pension formula runs for anyone.
 EXTENDED = ("salaire_net", "salaire_imposable", "salaire_de_base", "chomage_net", "chomage_imposable",
             "chomage_brut", "retraite_nette", "retraite_imposable", "retraite_brute", "pensions_invalidite",
             "rpns_auto_entrepreneur_CA_bnc")

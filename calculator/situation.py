@@ -6,11 +6,11 @@ process computes it. One situation = one household: persons `demandeur`, `conjoi
 
 Periods. Benefits are asked for the month `period` (YYYY-MM). The RSA and the prime d'activité
 average the 3 previous months, the AAH and the aides au logement the last 12 months, the
-bourses and the chèque énergie use the revenu fiscal of year N-2: resources are declared as
-the same monthly amount for every month from January of N-2 up to `period` (the profile knows
-today's income only, so it is assumed stable). The revenu fiscal de référence of N-2 and N-1
-is given directly (taxable income minus the 10 % deduction, CGI art. 83 and 158-5-a) so that
-OpenFisca does not run the whole income-tax graph to find it.
+bourses and the chèque énergie use the revenu fiscal of year N-2, and some formulas look further
+back: resources are declared as the same monthly amount for every month from January of N-7 up
+to `period` (the profile knows today's income only, so it is assumed stable). The revenu fiscal
+de référence of N-7..N-1 is given directly (taxable income minus the 10 % deduction, CGI art. 83
+and 158-5-a) so that OpenFisca does not run the whole income-tax graph to find it.
 
 Defaults when a key is missing or "unknown" (so that a partial profile still computes; the
 client only asks for a computation once `ready(profile)` holds):
@@ -89,6 +89,7 @@ DISABILITY = {
 }
 CHILD_DISABILITY_RATE = 0.8   # AEEH base: taux ≥ 80 % (CSS art. L541-1)
 
+HISTORY_YEARS = 7
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -209,7 +210,7 @@ def build_situation(profile: Mapping[str, Any], period: str | None = None) -> di
         raise ValueError(f"period must be YYYY-MM, got {period!r}")
     profile = profile if isinstance(profile, Mapping) else {}
     year = int(period[:4])
-    months = months_back(period, year - 2)
+    months = months_back(period, year - HISTORY_YEARS)
 
     age = _int(profile.get("age"), 40)
     couple = profile.get("household") == "couple"
@@ -251,7 +252,7 @@ def build_situation(profile: Mapping[str, Any], period: str | None = None) -> di
 
     rfr = _rfr(incomes)
     foyer = {"declarants": parents, "personnes_a_charge": enfants,
-             "rfr": {str(year - 2): rfr, str(year - 1): rfr}}
+             "rfr": {str(y): rfr for y in range(year - HISTORY_YEARS, year)}}
     famille = {"parents": parents, "enfants": enfants}
     return {
         "individus": individus,

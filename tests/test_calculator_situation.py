@@ -27,13 +27,14 @@ def test_single_person_entities_and_periods():
     assert "salaire_net" not in person
 
 
-def test_resources_spread_from_january_n_minus_2_with_taxable_and_gross():
+def test_resources_spread_from_january_n_minus_7_with_taxable_and_gross():
     # RSA/PPA read the 3 previous months, AL the last 12, bourses and chèque énergie the RFR of N-2.
     s = build_situation({**BASE, "income_kinds": ["salary"], "income_monthly": 1200}, PERIOD)
     person = s["individus"]["demandeur"]
-    assert set(person["salaire_net"]) == set(months_back(PERIOD, 2024))
-    assert len(person["salaire_net"]) == 36 and set(person["salaire_net"].values()) == {1200}
+    assert set(person["salaire_net"]) == set(months_back(PERIOD, 2019))
+    assert len(person["salaire_net"]) == 96 and set(person["salaire_net"].values()) == {1200}
     assert person["salaire_imposable"]["2024-01"] == pytest.approx(1228.8)
+    assert set(s["foyers_fiscaux"]["foyer_fiscal"]["rfr"]) == {str(y) for y in range(2019, 2026)}
     assert person["salaire_de_base"][PERIOD] == pytest.approx(1200 / 0.78, abs=0.01)
     # RFR = taxable yearly income less the 10 % deduction (CGI art. 83).
     assert s["foyers_fiscaux"]["foyer_fiscal"]["rfr"]["2024"] == pytest.approx(1228.8 * 12 * 0.9, abs=0.01)
