@@ -40,7 +40,7 @@ MAX_BATCH = 32
 CACHE_SIZE = 2048
 DEFAULT_TIMEOUT = 10.0
 MAX_TIMEOUT = 60.0
-MAX_BODY = 2_000_000
+MAX_BODY = 16_000_000   # a batch of households with 8 years of monthly resources
 
 
 def situation_key(period: str, situation: Any) -> str:
