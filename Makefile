@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PY310 ?= $(shell (pyenv root 2>/dev/null || echo $$HOME/.pyenv) | head -1)/versions/3.10.13/bin/python3.10
 VENV := .venv
 RASA_VENV := .venv-rasa
+CALC_VENV := .venv-calc
 STAMPS := .stamps
 MODEL := models/avecvous.tar.gz
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
@@ -16,7 +17,7 @@ run: setup model
 test: setup model
 	bash scripts/test.sh
 
-setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/chromium
+setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/calc $(STAMPS)/chromium
 
 $(STAMPS)/app: pyproject.toml constraints-app.txt
 	test -x $(VENV)/bin/python || $(PY310) -m venv $(VENV)
@@ -26,6 +27,12 @@ $(STAMPS)/app: pyproject.toml constraints-app.txt
 $(STAMPS)/rasa: requirements-rasa.txt constraints-rasa.txt
 	test -x $(RASA_VENV)/bin/python || $(PY310) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-rasa.txt -r requirements-rasa.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+# OpenFisca-France for the calculator process (own env: OpenFisca-Core pins pytest<9).
+$(STAMPS)/calc: requirements-calculator.txt constraints-calculator.txt
+	test -x $(CALC_VENV)/bin/python || $(PY310) -m venv $(CALC_VENV)
+	$(CALC_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints-calculator.txt -r requirements-calculator.txt
 	@mkdir -p $(STAMPS) && touch $@
 
 # Debian's Chromium for the real-browser tests (Playwright drives it; it downloads no browser).
@@ -54,6 +61,7 @@ bench: setup
 freeze:
 	$(VENV)/bin/pip freeze --exclude-editable | sed '1i # Full pinned set of the project virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-app.txt
 	$(RASA_VENV)/bin/pip freeze | sed '1i # Full pinned set of the Rasa virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-rasa.txt
+	$(CALC_VENV)/bin/pip freeze | sed '1i # Full pinned set of the calculator virtualenv (.venv-calc, pip freeze); regenerate with `make freeze`.' > constraints-calculator.txt
 
 clean:
 	rm -rf $(STAMPS) models run results test-artifacts

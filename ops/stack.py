@@ -30,6 +30,7 @@ RASA_LAUNCH = ("import os, sys; from privacy.logging_filter import install_redac
                "token = os.environ.pop('RASA_API_TOKEN', ''); "
                "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token', token] if token else [])]; "
                "from rasa.__main__ import main; main()")
+CALC_PYTHON = ROOT / ".venv-calc" / "bin" / "python"   # OpenFisca env (make setup); optional at run time
 MODEL_DIR = ROOT / "models"
 
 
@@ -70,6 +71,7 @@ class Stack:
     rasa_port: int = 5005
     actions_port: int = 5055
     web_port: int = 8000
+    calculator_port: int = field(default_factory=lambda: int(os.environ.get("CALCULATOR_PORT") or free_port()))
     env_overrides: dict[str, str] = field(default_factory=dict)
     with_telegram: bool | None = None  # None: when TELEGRAM_BOT_TOKEN is set
     # Rasa's HTTP API (trackers, events, actions, models) stays off in `make run`. Tests that read
@@ -114,6 +116,7 @@ class Stack:
             "ACTIONS_PORT": str(self.actions_port),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
             "WEB_PORT": str(self.web_port),
+            "CALCULATOR_PORT": str(self.calculator_port),
             "SANIC_HOST": "127.0.0.1",
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
@@ -155,6 +158,8 @@ class Stack:
                     "--host", env.get("WEB_HOST", "127.0.0.1"), "--port", str(self.web_port),
                     "--no-access-log", "--ws", "none"],
         }
+        if CALC_PYTHON.exists():
+            cmds["calculator"] = [str(CALC_PYTHON), "-m", "calculator.server"]
         telegram = self.with_telegram if self.with_telegram is not None else bool(env.get("TELEGRAM_BOT_TOKEN"))
         if telegram:
             cmds["telegram"] = [str(APP_PYTHON), "-m", "channels.telegram"]
@@ -193,7 +198,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, proc in self.processes.items():
-                if proc.poll() is not None:
+                if proc.poll() is not None and name != "calculator":  # optional: rules answer without it
                     raise RuntimeError(f"{name} stopped (exit {proc.returncode}); see {self.log_dir}")
             try:
                 if httpx.get(f"{self.web_url}/health", timeout=2).status_code == 200:
@@ -220,7 +225,8 @@ def main() -> int:
     run_dir = Path(os.environ.get("AVECVOUS_RUN_DIR", ROOT / "run")).resolve()
     stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
                   actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
-                  web_port=int(os.environ.get("WEB_PORT", "8000")))
+                  web_port=int(os.environ.get("WEB_PORT", "8000")),
+                  calculator_port=int(os.environ.get("CALCULATOR_PORT", "5077")))
     print(f"Démarrage… (journaux dans {stack.log_dir})", flush=True)
     started = time.monotonic()
     # SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.
@@ -237,7 +243,8 @@ def main() -> int:
               f"  Espace professionnels : {stack.web_url}/staff\n"
               f"  Canal REST de Rasa    : {stack.rasa_url}/webhooks/rest/webhook (local)\n"
               f"Ctrl-C pour tout arrêter.", flush=True)
-        while all(p.poll() is None for p in stack.processes.values()):
+        # The calculator is optional: without it the bot answers from the catalogue rules.
+        while all(p.poll() is None for n, p in stack.processes.items() if n != "calculator"):
             time.sleep(1)
         dead = [n for n, p in stack.processes.items() if p.poll() is not None]
         print(f"Arrêt : {', '.join(dead)} s'est arrêté (voir {stack.log_dir}).", file=sys.stderr)

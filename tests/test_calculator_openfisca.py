@@ -1,0 +1,72 @@
+"""Real OpenFisca-France computations through the calculator process (one warm process per session)."""
+
+import glob
+import time
+
+import pytest
+import yaml
+
+from calculator import client
+from ops.stack import CALC_PYTHON
+from tests.calculator_support import calculator_process  # noqa: F401 - session fixture
+
+PERIOD = "2026-12"
+SINGLE = {"age": 35, "household": "alone", "children_count": 0, "income_monthly": 0, "income_kinds": ["none"],
+          "work": "job_seeker", "disability": "none", "commune": "54395"}
+
+
+def parameter(relative: str, period: str) -> float:
+    """The value of an OpenFisca-France parameter in force on the first day of `period`."""
+    site = CALC_PYTHON.parent.parent / "lib"
+    path = glob.glob(str(site / "python3.10/site-packages/openfisca_france/parameters" / relative))[0]
+    values = yaml.safe_load(open(path, encoding="utf-8"))["values"]
+    day = f"{period}-01"
+    return next(v["value"] for d, v in sorted(((str(d), v) for d, v in values.items()), reverse=True) if d <= day)
+
+
+@pytest.fixture
+def calculator(calculator_process, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CALCULATOR_PORT", str(calculator_process))
+    monkeypatch.delenv("CALCULATOR_URL", raising=False)
+    return calculator_process
+
+
+async def test_rsa_single_without_income_is_the_base_amount(calculator):
+    # CASF L262-2: RSA = montant forfaitaire − ressources. Homeless: no forfait logement (R262-9).
+    base = parameter("prestations_sociales/solidarite_insertion/minima_sociaux/rsa/rsa_m/montant_de_base_du_rsa.yaml",
+                     PERIOD)
+    national = await client.results({**SINGLE, "housing": "homeless"}, timeout=60, period=PERIOD)
+    assert national["rsa"]["eligible"] is True
+    assert national["rsa"]["monthly"] == pytest.approx(base, abs=0.01)
+    assert national["prime_activite"]["eligible"] is False
+    assert national["aspa"]["eligible"] is False
+
+
+async def test_hosted_person_gets_rsa_less_the_forfait_logement(calculator):
+    # Hosted free of charge: forfait logement of 12 % for one person (CASF R262-9 and R262-10).
+    base = parameter("prestations_sociales/solidarite_insertion/minima_sociaux/rsa/rsa_m/montant_de_base_du_rsa.yaml",
+                     PERIOD)
+    national = await client.results({**SINGLE, "housing": "hosted"}, timeout=60, period=PERIOD)
+    assert national["rsa"]["monthly"] == pytest.approx(base * 0.88, abs=0.02)
+
+
+async def test_batch_of_households_and_cache(calculator):
+    profiles = [{**SINGLE, "housing": "tenant", "rent": 300 + 10 * i} for i in range(4)]
+    results = await client.results_many(profiles, timeout=60, period=PERIOD)
+    assert all(r is not None and r["als"]["eligible"] for r in results)
+    # A higher rent gives at least as much housing aid (up to the ceiling).
+    amounts = [r["als"]["monthly"] for r in results]
+    assert amounts == sorted(amounts)
+    started = time.monotonic()
+    again = await client.results(profiles[2], timeout=5, period=PERIOD)
+    assert again == results[2] and time.monotonic() - started < 0.5   # cached
+
+
+async def test_senior_with_small_pension_gets_aspa(calculator):
+    national = await client.results({"age": 70, "household": "alone", "children_count": 0, "income_monthly": 700,
+                                     "income_kinds": ["pension"], "housing": "owner", "work": "retired",
+                                     "disability": "none", "commune": "54395"}, timeout=60, period=PERIOD)
+    plafond = 1043.59
+    assert national["aspa"]["eligible"] is True
+    # ASPA counts the gross pension (≈ 700 / 0.909): differential amount well below the ceiling.
+    assert 200 < national["aspa"]["monthly"] < plafond - 700 + 1
