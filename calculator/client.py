@@ -31,10 +31,11 @@ PREFETCH_TIMEOUT = 30.0    # the worker keeps computing even if we stop listenin
 CONNECT_TIMEOUT = 0.5      # a calculator that is down answers "connection refused" at once
 
 # The answers OpenFisca needs before a computation is worth starting (prefetch): the
-# composition, the income, the housing and the activity; children's ages with children. Not the
+# composition, the kinds of income (the amounts by type follow), the housing; children's ages
+# with children. Work and disability are asked only when they matter, so they are not waited for. Not the
 # rent: the questionnaire may never ask it; a later answer that changes the situation (rent,
 # partner's income...) is one more prefetch, and answers that do not change it hit the cache.
-NEEDED = ("age", "household", "children_count", "income_monthly", "income_kinds", "housing", "work", "disability")
+NEEDED = ("age", "household", "children_count", "income_kinds", "housing")
 
 _tasks: set[asyncio.Task] = set()
 
@@ -76,6 +77,12 @@ async def results_many(profiles: list[Mapping[str, Any]], timeout: float = RESUL
         return [None] * len(profiles)
     return [item.get("benefits") if isinstance(item, dict) and item.get("status") == "ok" else None
             for item in items]
+
+
+def results_sync(profile: Mapping[str, Any], timeout: float = RESULTS_TIMEOUT,
+                 period: str | None = None) -> dict[str, dict] | None:
+    """`results` for sync callers (the guide's pages, run in a worker thread by the web server)."""
+    return asyncio.run(results(profile, timeout, period))
 
 
 async def results(profile: Mapping[str, Any], timeout: float = RESULTS_TIMEOUT,

@@ -172,8 +172,9 @@ class VolunteerResults:
     likely_results: list[BenefitResult]   # for the statistics
 
 
-def volunteer_results(profile: dict[str, Any]) -> VolunteerResults:
-    evaluation = evaluate(profile)
+def volunteer_results(profile: dict[str, Any], national: dict[str, Any] | None = None) -> VolunteerResults:
+    """`national`: OpenFisca's verdicts (calculator.client), None to answer from the rules alone."""
+    evaluation = evaluate(profile, national=national)
     likely = evaluation.likely
     unknown = evaluation.unknown
     points = talking_points()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from calculator import client as calculator
 from guide import counting, pages
 from guide.encounter import (
     UNKNOWN,
@@ -152,6 +153,7 @@ async def answer(request: Request) -> Response:
         return _question_page(request, encounter, question, error=outcome.error, text=text[:300],
                               candidates=outcome.candidates)
     store_answer(encounter, question.id, outcome.updates)
+    calculator.prefetch(encounter.profile)  # OpenFisca starts now; the results page finds it cached
     return pages.save_encounter(pages.redirect("/guide/question"), request, encounter)
 
 
@@ -181,7 +183,7 @@ def results_page(request: Request) -> Response:
         return _no_encounter()
     if not encounter.profile:
         return pages.redirect("/guide/question")
-    results = volunteer_results(encounter.profile)
+    results = volunteer_results(encounter.profile, calculator.results_sync(encounter.profile))
     first_time = not encounter.finished
     if first_time:
         counting.encounter_finished(encounter.profile, results.likely_results)

@@ -147,7 +147,8 @@ async def test_event_loop_keeps_running_while_waiting(monkeypatch):
 
 def test_ready_needs_the_answers_that_matter():
     assert client.ready(PROFILE)
-    assert not client.ready({k: v for k, v in PROFILE.items() if k != "income_monthly"})
+    assert not client.ready({k: v for k, v in PROFILE.items() if k != "income_kinds"})
+    assert client.ready({k: v for k, v in PROFILE.items() if k not in ("work", "disability")})  # asked only when they matter
     assert client.ready({**PROFILE, "income_monthly": "unknown"})
     assert client.ready({**PROFILE, "housing": "tenant"})                # rent may never be asked
     assert client.ready({**PROFILE, "housing": "tenant", "rent": 400})

@@ -27,6 +27,7 @@ from bot.actions.tracker_profile import (
     state_events,
     state_from_tracker,
 )
+from calculator import client as calculator
 from guide.wording import guide_questions
 from stats.record import record, record_results
 from urgent.policy import already_helped
@@ -53,8 +54,10 @@ INTERRUPT = object()   # the message is not for the questionnaire: reject, a rul
 
 
 def on_profile_changed(profile: dict[str, Any]) -> None:
-    """Called once after every change of the profile (hook point: calculator.client.prefetch)."""
-    return None
+    """Called once after every change of the profile: OpenFisca starts computing in the
+    background as soon as the answers that matter are known, so that the results screen finds
+    its verdicts in the calculator's cache (answers that do not change the situation cost nothing)."""
+    calculator.prefetch(profile)
 
 
 def _is_payload(text: str) -> bool:

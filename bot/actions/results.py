@@ -21,6 +21,7 @@ from bot.actions.buttons import PRIVACY, button, url_button
 from bot.actions.handoff import contact_lines, team_for
 from bot.actions.tracker_profile import latest_entities, latest_text, profile_from_tracker
 from bot.results_text import amount_phrase, conclusion, first_sentence, short_name
+from calculator import client as calculator
 from guide.summary_links import summary_url
 
 TOP = 3                # aids on the first screen
@@ -155,13 +156,20 @@ def show_screen(dispatcher: CollectingDispatcher, tracker: Tracker, screens: Scr
                              json_message={"summary_url": summary_url(profile, reference)})
 
 
+async def evaluation_of(tracker: Tracker) -> Evaluation:
+    """The results with OpenFisca's verdicts and amounts for national benefits (usually already in
+    the calculator's cache thanks to the prefetch); the catalogue's rules alone when it is down."""
+    profile = profile_from_tracker(tracker)
+    return evaluate(profile, national=await calculator.results(profile))
+
+
 class ActionShowResults(Action):
     def name(self) -> str:
         return "action_show_results"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        screens = plan(evaluate(profile_from_tracker(tracker)))
+        screens = plan(await evaluation_of(tracker))
         show_screen(dispatcher, tracker, screens, 1)
         return [SlotSet("results_offset", 1)]
 
@@ -176,7 +184,7 @@ class ActionShowMore(Action):
             dispatcher.utter_message(text="Je n'ai pas encore assez de réponses pour chercher vos aides.",
                                      buttons=[button("Trouver mes aides", "start_benefits_check")])
             return []
-        screens = plan(evaluate(profile_from_tracker(tracker)))
+        screens = plan(await evaluation_of(tracker))
         shown = int(tracker.get_slot("results_offset") or 0)
         if shown < 1:
             show_screen(dispatcher, tracker, screens, 1)
@@ -229,13 +237,15 @@ class ActionBenefitDetails(Action):
             return []
         from benefits.engine import evaluate_one  # the single-benefit evaluation
 
-        result = evaluate_one(benefit, profile_from_tracker(tracker), catalogue)
+        profile = profile_from_tracker(tracker)
+        national = await calculator.results(profile)
+        result = evaluate_one(benefit, profile, catalogue, national=national)
         buttons = []
         if result.how_to_apply.online:
             buttons.append(url_button(f"Faire la demande en ligne : {short_name(result)}", result.how_to_apply.online))
         shown = int(tracker.get_slot("results_offset") or 0)
         if tracker.get_slot("profile_complete") and shown:
-            screens = plan(evaluate(profile_from_tracker(tracker)))
+            screens = plan(evaluate(profile, national=national))
             if nxt := next_button(screens, shown):
                 buttons.append(nxt)
         buttons += [button("Prendre rendez-vous", "book_appointment"), button("Parler à quelqu'un", "talk_to_person")]
@@ -252,5 +262,7 @@ class ActionWhyNot(Action):
         benefit_id = latest_entities(tracker).get("benefit_id")
         found = find_benefit_in_text(load_catalogue(), latest_text(tracker)) if not benefit_id else None
         query = benefit_id or (found.id if found else latest_text(tracker))
-        dispatcher.utter_message(text=explain_why_not(profile_from_tracker(tracker), query))
+        profile = profile_from_tracker(tracker)
+        national = await calculator.results(profile)
+        dispatcher.utter_message(text=explain_why_not(profile, query, national=national))
         return []
