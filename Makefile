@@ -4,9 +4,7 @@ PY310 ?= $(shell (pyenv root 2>/dev/null || echo $$HOME/.pyenv) | head -1)/versi
 VENV := .venv
 RASA_VENV := .venv-rasa
 STAMPS := .stamps
-MODEL := models/avecvous.tar.gz
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
-MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/components urgent -name '*.yml' -o -name '*.py' 2>/dev/null)
 
 .PHONY: run test setup model shell lint validate freeze clean bench
 
@@ -33,10 +31,10 @@ $(STAMPS)/chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@mkdir -p $(STAMPS) && touch $@
 
-# Trained only when the pipeline, the domain or the training data changed.
-model: $(MODEL)
-$(MODEL): $(STAMPS)/rasa $(MODEL_INPUTS)
-	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name avecvous
+# Trained only when the model's inputs changed (hashed, not dated); a model trained once on this
+# machine is copied from ~/.cache/avecvous/models, also into a fresh clone. See scripts/model.sh.
+model: $(STAMPS)/rasa
+	bash scripts/model.sh
 
 validate: $(STAMPS)/rasa
 	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings
