@@ -6,13 +6,19 @@ RASA_VENV := .venv-rasa
 STAMPS := .stamps
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
 
-.PHONY: run test setup model shell lint validate freeze clean bench
+.PHONY: run test test-fast setup model shell lint validate freeze clean bench
 
 run: setup model
 	$(VENV)/bin/python -m ops.stack
 
 test: setup model
 	bash scripts/test.sh
+
+# Unit tests only (no model, no Rasa, no server, no browser, no PostgreSQL): the quick loop while
+# coding. `make test` still runs everything.
+test-fast: $(STAMPS)/app
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not browser and not postgres" \
+	  --deselect tests/test_privacy.py::test_stores_written_by_the_real_rasa
 
 setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/chromium
 
@@ -47,7 +53,7 @@ shell: setup model
 	$(VENV)/bin/python -m ops.shell
 
 bench: setup
-	for f in scripts/benchmarks/*.py; do $(VENV)/bin/python $$f || exit 1; done
+	for f in scripts/benchmarks/bench_*.py; do $(VENV)/bin/python $$f || exit 1; done
 
 freeze:
 	$(VENV)/bin/pip freeze --exclude-editable | sed '1i # Full pinned set of the project virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-app.txt
