@@ -19,8 +19,10 @@ RECIPE="rasa train v1"
 inputs_hash() {
   {
     echo "$RECIPE"
-    # requirements-rasa.txt pins what trains (Rasa, TensorFlow via Rasa, spaCy and its French model).
-    find config.yml bot/domain.yml requirements-rasa.txt bot/data bot/components -type f \
+    # The versions of what trains (not every pin: a new jsonschema does not change the model).
+    grep -hiE '^(rasa|spacy|thinc|fr[-_]core[-_]news[-_]md|tensorflow|numpy|scikit-learn)==' \
+      requirements-rasa.txt constraints-rasa.txt | tr 'A-Z_' 'a-z-' | LC_ALL=C sort -u
+    find config.yml bot/domain.yml bot/data bot/components -type f \
       \( -name '*.yml' -o -name '*.yaml' -o -name '*.md' -o -name '*.json' -o -name '*.py' -o -name '*.txt' \) \
       -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum
   } | sha256sum | cut -c1-16
