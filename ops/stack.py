@@ -129,14 +129,25 @@ class Stack:
                                "(l'assistant tourne-t-il déjà ? sinon changez RASA_PORT, ACTIONS_PORT, WEB_PORT)")
         self.log_dir.mkdir(parents=True, exist_ok=True)
         env = self.environment()
-        # The database schema first: the action server books into it from the first message.
-        subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        for name, cmd in self.commands(env).items():
-            log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
-            # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
-            self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
-                                                    stderr=subprocess.STDOUT, start_new_session=True)
+        commands = self.commands(env)
+        # Rasa first: loading TensorFlow, spaCy and the model is the longest step of the start and
+        # needs no database, so it runs while the schema is brought up to date.
+        self._launch("rasa", commands.pop("rasa"), env)
+        try:
+            # The database schema before the action server: it books into it from the first message.
+            subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+        except subprocess.CalledProcessError as exc:
+            self.stop()
+            raise RuntimeError(f"la mise à jour de la base a échoué (code {exc.returncode})") from exc
+        for name, cmd in commands.items():
+            self._launch(name, cmd, env)
+
+    def _launch(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        log = open(self.log_dir / f"{name}.out.log", "ab")  # noqa: SIM115 - owned by the child
+        # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
+        self.processes[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
