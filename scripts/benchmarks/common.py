@@ -90,10 +90,12 @@ def project_stack() -> Iterator[Stack]:
 # -- A bare Rasa: the project's NLU pipeline and NLU data, a minimal domain, no custom code ------
 
 def _bare_project(folder: Path) -> tuple[Path, Path, Path]:
-    """Config, domain and data of a bare assistant: same NLU pipeline and NLU examples as the
-    project (so NLU costs the same), each intent answered by a plain response through a rule."""
+    """Config, domain and data of a bare assistant: same NLU pipeline (minus the urgent override)
+    and NLU examples as the project (so NLU costs the same), each intent answered by a plain
+    response through a rule."""
     config = yaml.safe_load((ROOT / "config.yml").read_text())
-    config["pipeline"] = [c for c in config["pipeline"] if "." not in c["name"]]  # no project component
+    # The urgent override is the project's own logic (its intent is not in the bare domain).
+    config["pipeline"] = [c for c in config["pipeline"] if not c["name"].endswith("UrgentDetector")]
     policies = []
     for policy in config["policies"]:
         policy = {k: v for k, v in policy.items() if not k.startswith("core_fallback_action")}
