@@ -5,17 +5,21 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 CALC_VENV := .venv-calc
 STAMPS := .stamps
-MODEL := models/avecvous.tar.gz
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
-MODEL_INPUTS := config.yml bot/domain.yml $(shell find bot/data bot/components urgent -name '*.yml' -o -name '*.py' 2>/dev/null)
 
-.PHONY: run test setup model shell lint validate freeze clean bench
+.PHONY: run test test-fast setup model shell lint validate freeze clean bench
 
 run: setup model
 	$(VENV)/bin/python -m ops.stack
 
 test: setup model
 	bash scripts/test.sh
+
+# Unit tests only (no model, no Rasa, no server, no browser, no PostgreSQL): the quick loop while
+# coding. `make test` still runs everything.
+test-fast: $(STAMPS)/app
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not browser and not postgres" \
+	  --deselect tests/test_privacy.py::test_stores_written_by_the_real_rasa
 
 setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/calc $(STAMPS)/chromium
 
@@ -40,10 +44,10 @@ $(STAMPS)/chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@mkdir -p $(STAMPS) && touch $@
 
-# Trained only when the pipeline, the domain or the training data changed.
-model: $(MODEL)
-$(MODEL): $(STAMPS)/rasa $(MODEL_INPUTS)
-	$(RASA) train --config config.yml --domain bot/domain.yml --data bot/data --out models --fixed-model-name avecvous
+# Trained only when the model's inputs changed (hashed, not dated); a model trained once on this
+# machine is copied from ~/.cache/avecvous/models, also into a fresh clone. See scripts/model.sh.
+model: $(STAMPS)/rasa
+	bash scripts/model.sh
 
 validate: $(STAMPS)/rasa
 	$(RASA) data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings
@@ -56,7 +60,7 @@ shell: setup model
 	$(VENV)/bin/python -m ops.shell
 
 bench: setup
-	for f in scripts/benchmarks/*.py; do $(VENV)/bin/python $$f || exit 1; done
+	for f in scripts/benchmarks/bench_*.py; do $(VENV)/bin/python $$f || exit 1; done
 
 freeze:
 	$(VENV)/bin/pip freeze --exclude-editable | sed '1i # Full pinned set of the project virtualenv (pip freeze); regenerate with `make freeze`.' > constraints-app.txt

@@ -183,16 +183,27 @@ class Stack:
         secure_run_dir(self.run_dir)
         self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = self.environment()
-        # The database schema first: the action server books into it from the first message.
-        subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
-        for name, cmd in self.commands(env).items():
-            # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
-            # Output goes through a pipe into logs/<name>.log, redacted and rotated (ops/log_pump.py).
-            self.processes[name] = proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                start_new_session=True)
-            log_pump.pump(proc.stdout, self.log_dir / f"{name}.log")
+        commands = self.commands(env)
+        # Rasa first: loading TensorFlow, spaCy and the model is the longest step of the start and
+        # needs no database, so it runs while the schema is brought up to date.
+        self._launch("rasa", commands.pop("rasa"), env)
+        try:
+            # The database schema before the action server: it books into it from the first message.
+            subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
+        except subprocess.CalledProcessError as exc:
+            self.stop()
+            raise RuntimeError(f"la mise à jour de la base a échoué (code {exc.returncode})") from exc
+        for name, cmd in commands.items():
+            self._launch(name, cmd, env)
+
+    def _launch(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
+        # Output goes through a pipe into logs/<name>.log, redacted and rotated (ops/log_pump.py).
+        self.processes[name] = proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        log_pump.pump(proc.stdout, self.log_dir / f"{name}.log")
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
