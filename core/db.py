@@ -28,9 +28,13 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.close()
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().database_url
+    # Cached by the resolved URL, not by None: the default follows the settings (tests change them).
+    return _engine_for(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         _tune_sqlite(engine)

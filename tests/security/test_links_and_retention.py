@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking.db_setup import upgrade_database
 from booking.ics_links import ics_url, reference_from_token
 from booking.models import AppointmentRequest, StatusChange, Team
-from core.db import get_engine, session_scope
+from core.db import session_scope
 from core.settings import get_settings
 from guide.summary_links import read_summary_token, summary_url
 from privacy import links, retention
@@ -30,7 +30,6 @@ def db_url(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("AVECVOUS_RUN_DIR", str(tmp_path / "run"))
     get_settings.cache_clear()
-    get_engine.cache_clear()  # session_scope(None) caches the engine of the first URL it saw
     upgrade_database(url)
     with session_scope(url) as db:
         db.add(Team(id="equipe-a", name="Équipe A"))
