@@ -13,7 +13,7 @@ from bot.actions.urgent import ActionUrgentHelp
 from tests.action_helpers import make_tracker, run_action
 from urgent import build_help, detect
 from urgent.detector import detect_rules
-from urgent.evaluation import BLIND3_FILE, evaluate, load_eval_set
+from urgent.evaluation import BLIND3_FILE, BLIND4_FILE, evaluate, load_eval_set
 from urgent.help import tel_link
 from urgent.learnt import MODEL_FILE, fingerprint, get_model
 from urgent.policy import already_helped, person_first
@@ -29,6 +29,40 @@ def test_blind3_is_large_and_covers_what_was_missed():
     assert counts["suicide"] >= 40
     assert set(counts) == {s.id for s in get_data().situations}
     assert "plus rien ne rentre" in ordinary
+
+
+def test_blind4_is_large_and_refused_by_the_trainer():
+    urgent, ordinary = load_eval_set(BLIND4_FILE)
+    counts = Counter(s for case in urgent for s in case.expected)
+    assert counts["suicide"] >= 60 and len(urgent) - counts["suicide"] >= 100
+    assert len(ordinary) >= 200
+    assert set(counts) == {s.id for s in get_data().situations}
+    assert "blind4_set.yml" in REPORTED_FILES
+
+
+def test_the_suicide_threshold_is_lower_than_the_general_one():
+    """A safety bias chosen on the tuning split: a miss costs more than a kind message."""
+    from urgent.learnt import get_model
+
+    model = get_model()
+    assert model.threshold_of("suicide") < model.threshold
+    assert model.threshold_of("food") == model.threshold
+
+
+@pytest.mark.parametrize("text", ["je n'ai jamais pensé au suicide", "jamais eu d'idées suicidaires",
+                                  "je pense pas a me suicider", "nous ne sommes pas menacés d'expulsion",
+                                  "je ne suis pas menacée d'expulsion", "je vais mourir d'ennui",
+                                  "ils ont coupé l'eau pour réparer la canalisation"])
+def test_clear_denials_and_ordinary_cuts_are_vetoed(text):
+    assert detect(text) == []
+
+
+@pytest.mark.parametrize("text, situation", [
+    ("je n'ai jamais pensé au suicide avant mais là je veux mourir", "suicide"),
+    ("je pense au suicide", "suicide"), ("je suis menacée d'expulsion", "eviction"),
+    ("ils ont coupé l'eau pour une facture impayée", "energy")])
+def test_vetoes_do_not_hide_a_real_alarm(text, situation):
+    assert situation in [d.situation_id for d in detect(text)]
 
 
 def test_reported_sets_are_kept_out_of_training():
@@ -150,14 +184,26 @@ def test_suicide_help_is_short_kind_and_3114_first():
     first = help_.chat_messages()[0]
     assert "3114" in first and len(first) <= 200
     assert help_.numbers[0].dial == "3114"
-    assert "tel:3114" in help_.chat_messages()[1]
+    assert help_.chat_messages()[1].startswith("Appelez :\n• 3114 – ")
     assert "personne" in help_.chat_messages()[-1]
 
 
 def test_violence_help_says_how_to_leave_and_erase():
     text = build_help(["violence"]).text()
     assert "partir" in text and "effacez cette conversation" in text
-    assert "sms:114" in text
+    assert "par sms au 114" in text.lower()
+
+
+@pytest.mark.parametrize("commune", [None, "54395", "54547", "54000", "99999"])
+def test_no_help_message_carries_a_raw_tel_or_sms_token(commune):
+    """The widget links numbers itself and Telegram shows plain numbers (issue 13)."""
+    from urgent.situations import get_data
+
+    ids = [s.id for s in get_data().situations]
+    for group in [[sid] for sid in ids] + [ids]:
+        help_ = build_help(group, commune)
+        for message in [*help_.chat_messages(), help_.text()]:
+            assert "tel:" not in message and "sms:" not in message, (group, message)
 
 
 @pytest.mark.parametrize("number, link", [("3114", "tel:3114"), ("03 83 94 54 54", "tel:+33383945454"),

@@ -5,7 +5,8 @@
   first-run figures, recorded at its top, are the honest ones);
 - ``holdout_set.yml``: 40 messages split from the blind batch and never used for tuning;
 - ``tuning_set.yml``: the batches written while generalising the patterns (regression only);
-- ``blind3_set.yml``: the third blind batch (issue 13), never tuned on, never trained on.
+- ``blind3_set.yml``: the third blind batch (issue 13), never trained on (seen since round 1);
+- ``blind4_set.yml``: the fourth blind batch (issue 13, round 2), never tuned on, never trained on.
 
 Used by tests/test_urgent.py and scripts/benchmarks/bench_urgent.py. Figures:
 - recall: share of urgent messages where at least one situation is detected;
@@ -28,6 +29,7 @@ BLIND_FILE = DATA_DIR / "blind_set.yml"
 HOLDOUT_FILE = DATA_DIR / "holdout_set.yml"
 TUNING_FILE = DATA_DIR / "tuning_set.yml"
 BLIND3_FILE = DATA_DIR / "blind3_set.yml"
+BLIND4_FILE = DATA_DIR / "blind4_set.yml"
 
 
 @dataclass(frozen=True)

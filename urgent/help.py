@@ -4,7 +4,10 @@
 national numbers and the local contacts, most serious situation first, in plain French,
 each number and contact with its source. ``UrgentHelp.chat_messages()`` renders it as 3–4
 short chat messages (what to do, whom to call, near you, good to know), every phone number
-followed by a plain ``tel:`` link that channels can make clickable; ``UrgentHelp.text()``
+written plainly ("3114", "0 800 112 212", "par SMS au 114"): the web widget links French
+numbers and short emergency numbers itself, Telegram shows them as they are, so no raw
+``tel:`` token goes into the text (``HelpNumber.tel`` keeps the URL for structured data);
+``UrgentHelp.text()``
 is the same as one block; ``UrgentHelp.to_dict()`` gives JSON-ready data.
 Bad input (unknown situation, unknown commune) never raises: it falls back to the
 département-wide help.
@@ -62,8 +65,10 @@ class HelpNumber:
 
     @property
     def short_line(self) -> str:
-        """Number first, what it is for in one sentence, cost and hours, then the link."""
-        return f"{self.dial} – {_first_sentence(self.what)} {self.cost}, {self.hours}. {self.tel}"
+        """Number first ("par SMS au 114" for a text-only one), what it is for in one
+        sentence, cost and hours."""
+        dial = f"Par SMS au {self.dial}" if self.cost.startswith("SMS") else self.dial
+        return f"{dial} – {_first_sentence(self.what)} {self.cost}, {self.hours}."
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,13 @@ class HelpContact:
 
     @property
     def short_line(self) -> str:
-        """Name, what it does in one sentence, phone with its ``tel:`` link, address."""
+        """Name, what it does in one sentence, phone number, address."""
         if self.kind == "advice":
             return f"{self.name} : {self.what}"
         # With a phone number the first sentence is enough; without, the text is the help.
         parts = [f"{self.name} : {_first_sentence(self.what) if self.phone else self.what}"]
         if self.phone:
-            parts.append(f"Tél. {self.phone} {tel_link(self.phone)}")
+            parts.append(f"Tél. {self.phone}")
         if self.address:
             parts.append(self.address)
         return " – ".join(parts)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +68,12 @@ class LearntModel:
     threshold: float
     fingerprint: str
     settings: dict
+    # Per-situation thresholds below the general one: a safety bias for suicidal thoughts
+    # (a false alarm costs a kind message, a miss may cost a life). Chosen by urgent.train.
+    class_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold_of(self, situation: str) -> float:
+        return self.class_thresholds.get(situation, self.threshold)
 
     def probabilities(self, text: str) -> dict[str, float]:
         scores = list(self.bias)
@@ -82,7 +88,7 @@ class LearntModel:
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Situations whose probability reaches the threshold, most likely first."""
         probs = self.probabilities(text)
-        return sorted(((c, p) for c, p in probs.items() if p >= self.threshold),
+        return sorted(((c, p) for c, p in probs.items() if p >= self.threshold_of(c)),
                       key=lambda item: -item[1])
 
 
@@ -101,11 +107,16 @@ def load(path: Path = MODEL_FILE) -> LearntModel:
         if bad:
             raise UrgentDataError(f"{path.name}: weights.{bad[0]}: needs {len(classes)} values")
         known = {s.id for s in get_data().situations}
+        if set(raw.get("class_thresholds", {})) - set(classes):
+            raise UrgentDataError(f"{path.name}: class_thresholds: unknown "
+                                  f"{sorted(set(raw['class_thresholds']) - set(classes))}")
         if set(classes) - known:
             raise UrgentDataError(f"{path.name}: classes: unknown {sorted(set(classes) - known)}")
         return LearntModel(classes=classes, bias=tuple(float(b) for b in raw["bias"]),
                            weights=weights, threshold=float(raw["threshold"]),
-                           fingerprint=str(raw["fingerprint"]), settings=dict(raw["settings"]))
+                           fingerprint=str(raw["fingerprint"]), settings=dict(raw["settings"]),
+                           class_thresholds={str(c): float(t) for c, t
+                                             in raw.get("class_thresholds", {}).items()})
     except (KeyError, TypeError, ValueError) as error:
         if isinstance(error, UrgentDataError):
             raise

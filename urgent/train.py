@@ -6,8 +6,8 @@
 Training data: ``train_set.yml`` (written for training) plus the sets already tuned on
 (``eval_set.yml``, ``blind_set.yml``, ``tuning_set.yml``), each message with three
 deterministic spelling variants (SMS forms, typos, words around it). Never the reported
-sets: a text of ``train_set.yml`` that is also in ``blind3_set.yml``, ``holdout_set.yml``
-or ``holdout2_set.yml`` stops the training; one of the older sets is left out.
+sets: a text of ``train_set.yml`` that is also in ``blind3_set.yml``, ``blind4_set.yml``,
+``holdout_set.yml`` or ``holdout2_set.yml`` stops the training; one of the older sets is left out.
 
 The probability threshold is chosen on a tuning split (a fifth of the messages, chosen by
 hash, variants kept with their message): the lowest threshold whose combined detector (rules
@@ -28,10 +28,12 @@ from urgent.learnt import FEATURE_VERSION, MODEL_FILE, features, fingerprint
 from urgent.normalize import strip_accents
 from urgent.situations import DATA_DIR, UrgentDataError, get_data
 
-TRAIN_FILES = ("train_set.yml", "train_ordinary.yml", "eval_set.yml", "blind_set.yml", "tuning_set.yml")
-REPORTED_FILES = ("blind3_set.yml", "holdout_set.yml", "holdout2_set.yml")
-SETTINGS = {"C": 2.0, "min_df": 2, "variants": 3, "tuning_share": 5, "round": 4,
-            "max_tuning_false_alarms": 0.02, "feature_version": FEATURE_VERSION}
+TRAIN_FILES = ("train_set.yml", "train_set2.yml", "train_ordinary.yml", "eval_set.yml", "blind_set.yml", "tuning_set.yml")
+REPORTED_FILES = ("blind3_set.yml", "blind4_set.yml", "holdout_set.yml", "holdout2_set.yml")
+WRITTEN_FOR_TRAINING = TRAIN_FILES[:3]  # an overlap with a reported set there is an error
+SETTINGS = {"C": 2.0, "class_weight": None, "min_df": 2, "variants": 3, "tuning_share": 5, "round": 4,
+            "max_tuning_false_alarms": 0.02, "general_share_of_false_alarms": 0.75,
+            "safety_class": "suicide", "feature_version": FEATURE_VERSION}
 MAX_TUNING_FALSE_ALARMS = SETTINGS["max_tuning_false_alarms"]
 
 _SMS = [("je suis ", "jsuis "), ("j'ai ", "jai "), ("c'est ", "c "), ("qu'", "k"), ("que ", "ke "),
@@ -104,7 +106,7 @@ def base_examples() -> list[tuple[str, tuple[str, ...]]]:
         urgent, ordinary = load_eval_set(DATA_DIR / name)
         for text, labels in [(c.text, c.expected) for c in urgent] + [(t, ()) for t in ordinary]:
             if _key(text) in reported:
-                if name in TRAIN_FILES[:2]:
+                if name in WRITTEN_FOR_TRAINING:
                     raise UrgentDataError(f"{name}: {text!r} is also in a reported set: remove it")
                 continue  # an older tuned-on set that shares a common answer ("oui")
             if text not in seen:
@@ -139,7 +141,8 @@ def _fit(examples: list[tuple[str, tuple[str, ...]]], classes: list[str]) -> dic
     bias = []
     for index, situation in enumerate(classes):
         target = [situation in labels for _, labels in examples]
-        model = LogisticRegression(C=SETTINGS["C"], solver="liblinear", class_weight="balanced")
+        model = LogisticRegression(C=SETTINGS["C"], solver="liblinear",
+                                   class_weight=SETTINGS["class_weight"])
         model.fit(matrix, target)
         bias.append(round(float(model.intercept_[0]), SETTINGS["round"]))
         for name, weight in zip(names, model.coef_[0], strict=True):
@@ -148,36 +151,48 @@ def _fit(examples: list[tuple[str, tuple[str, ...]]], classes: list[str]) -> dic
     return {"classes": classes, "bias": bias, "weights": weights}
 
 
-def _choose_threshold(raw: dict, tuning: list[tuple[str, tuple[str, ...]]]) -> tuple[float, dict]:
-    """Lowest threshold whose combined detector (rules OR model, rules' vetoes) keeps the
-    false alarms of the tuning split within MAX_TUNING_FALSE_ALARMS."""
+def _choose_thresholds(raw: dict, tuning: list[tuple[str, tuple[str, ...]]]
+                       ) -> tuple[float, dict[str, float], dict]:
+    """Thresholds of the combined detector (rules OR model, rules' vetoes) on the tuning split.
+
+    The general threshold is the lowest that keeps the split's false alarms within
+    ``general_share_of_false_alarms`` of ``MAX_TUNING_FALSE_ALARMS``; the safety class
+    (suicidal thoughts) then gets the lowest threshold, at most the general one, that keeps
+    them within ``MAX_TUNING_FALSE_ALARMS``: the rest of the budget goes to not missing it."""
     from urgent.detector import detect_rules
     from urgent.learnt import LearntModel
 
     model = LearntModel(classes=tuple(raw["classes"]), bias=tuple(raw["bias"]),
                         weights={k: tuple(v) for k, v in raw["weights"].items()},
                         threshold=0.5, fingerprint="", settings={})
-    scored = []
+    safety = SETTINGS["safety_class"]
+    scored = []  # (rules found, best other probability, safety probability, urgent?)
     for text, labels in tuning:
         found, vetoed = detect_rules(text)
         probs = model.probabilities(text)
-        best = max((p for c, p in probs.items() if c not in vetoed), default=0.0)
-        scored.append((1.0 if found else best, bool(labels)))
+        other = max((p for c, p in probs.items() if c not in vetoed and c != safety), default=0.0)
+        own = probs.get(safety, 0.0) if safety not in vetoed else 0.0
+        scored.append((bool(found), other, own, bool(labels)))
 
-    def rates(threshold: float) -> tuple[float, float]:
-        urgent = [p >= threshold for p, u in scored if u]
-        ordinary = [p >= threshold for p, u in scored if not u]
+    def rates(general: float, low: float) -> tuple[float, float]:
+        alarms = [(f or o >= general or s >= low, u) for f, o, s, u in scored]
+        urgent = [a for a, u in alarms if u]
+        ordinary = [a for a, u in alarms if not u]
         return sum(urgent) / max(1, len(urgent)), sum(ordinary) / max(1, len(ordinary))
 
-    grid = [round(0.3 + 0.025 * i, 3) for i in range(27)]  # 0.3 .. 0.95
-    threshold = next((t for t in grid if rates(t)[1] <= MAX_TUNING_FALSE_ALARMS), grid[-1])
-    recall, false_alarms = rates(threshold)
-    figures = {"tuning_urgent": sum(u for _, u in scored),
-               "tuning_ordinary": sum(not u for _, u in scored),
+    grid = [round(0.1 + 0.025 * i, 3) for i in range(35)] + [0.96, 0.97, 0.98, 0.99]
+    general_budget = MAX_TUNING_FALSE_ALARMS * SETTINGS["general_share_of_false_alarms"]
+    general = next((t for t in grid if t >= 0.3 and rates(t, t)[1] <= general_budget), grid[-1])
+    low = next((t for t in grid if t <= general and rates(general, t)[1] <= MAX_TUNING_FALSE_ALARMS),
+               general)
+    recall, false_alarms = rates(general, low)
+    figures = {"tuning_urgent": sum(u for *_, u in scored),
+               "tuning_ordinary": sum(not u for *_, u in scored),
                "tuning_recall": round(recall, 4), "tuning_false_alarms": round(false_alarms, 4),
-               "tuning_recall_rules_only": round(sum(p == 1.0 for p, u in scored if u)
-                                                 / max(1, sum(u for _, u in scored)), 4)}
-    return threshold, figures
+               "tuning_recall_same_threshold": round(rates(general, general)[0], 4),
+               "tuning_recall_rules_only": round(sum(f for f, *_, u in scored if u)
+                                                 / max(1, sum(u for *_, u in scored)), 4)}
+    return general, {safety: low} if low < general else {}, figures
 
 
 def build() -> dict:
@@ -185,10 +200,11 @@ def build() -> dict:
     classes = [s.id for s in get_data().situations]
     train = _expand([e for e in examples if not _in_tuning_split(e[0])])
     tuning = [e for e in examples if _in_tuning_split(e[0])]  # originals only
-    threshold, figures = _choose_threshold(_fit(train, classes), tuning)
+    threshold, class_thresholds, figures = _choose_thresholds(_fit(train, classes), tuning)
     final = _fit(_expand(examples), classes)
     return {"feature_version": FEATURE_VERSION, "fingerprint": fingerprint(examples, SETTINGS),
-            "settings": SETTINGS, "threshold": threshold, "tuning": figures,
+            "settings": SETTINGS, "threshold": threshold, "class_thresholds": class_thresholds,
+            "tuning": figures,
             "examples": {"base": len(examples), "with_variants": len(_expand(examples))},
             **final}
 
@@ -209,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f" {json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in weights.items()]
     MODEL_FILE.write_text(text + ',\n "weights": {\n' + ",\n".join(lines) + "\n }\n}\n",
                           encoding="utf-8")
-    print(f"{MODEL_FILE.name}: {len(weights)} features, threshold {model['threshold']}, "
+    print(f"{MODEL_FILE.name}: {len(weights)} features, threshold {model['threshold']} "
+          f"{model['class_thresholds']}, "
           f"tuning split {model['tuning']}, examples {model['examples']}")
     return 0
 

@@ -3,8 +3,9 @@
 Prints: time to load the data and the learnt weights, detection time per message (rules
 alone and combined: median, 95th percentile, worst; goal <= 5 ms), time to compose the
 help, and the evaluation figures, rules alone and combined, on every labelled set of
-urgent/data/. blind3 (never tuned on, never trained on) is the honest one; its figure
-before issue 13 is in docs/urgent_detection.md.
+urgent/data/. blind4 (never tuned on, never trained on) is the honest one since round 2;
+its figures before and after are in docs/urgent_detection.md. Only figures are printed,
+never the missed messages (printing them would make the set no longer blind).
 
 Run: .venv/bin/python scripts/benchmarks/bench_urgent.py
 """
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from urgent import build_help, detect  # noqa: E402
 from urgent.evaluation import (  # noqa: E402
     BLIND3_FILE,
+    BLIND4_FILE,
     BLIND_FILE,
     EVAL_FILE,
     HOLDOUT_FILE,
@@ -59,7 +61,7 @@ def main() -> None:
           f"{(time.perf_counter() - start) * 1000:.0f} ms")
 
     texts = []
-    for path in (EVAL_FILE, BLIND_FILE, TUNING_FILE, BLIND3_FILE):
+    for path in (EVAL_FILE, BLIND_FILE, TUNING_FILE, BLIND3_FILE, BLIND4_FILE):
         urgent, ordinary = load_eval_set(path)
         texts += [case.text for case in urgent] + ordinary
     detect(texts[0])  # load the packaged data once, outside the timings
@@ -86,7 +88,8 @@ def main() -> None:
     print(f"build_help (4 situations, Nancy): median {statistics.median(help_timings):.3f} ms")
 
     for title, path in (
-        ("blind3 (never tuned on, never trained on)", BLIND3_FILE),
+        ("blind4 (round 2: never tuned on, never trained on)", BLIND4_FILE),
+        ("blind3 (never trained on; its misses were seen in round 1)", BLIND3_FILE),
         ("holdout set (reported only, never trained on)", HOLDOUT_FILE),
         ("holdout 2 (reported only, never trained on)", HOLDOUT_FILE.parent / "holdout2_set.yml"),
         ("first author's set (tuned on, trained on)", EVAL_FILE),
