@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from playwright import sync_api
 
@@ -30,13 +29,16 @@ TAP = {"household": "Seul(e)", "children_count": "Aucun", "income_kinds": "Retra
 
 
 def _sender(page) -> str:
-    return page.evaluate("""() => { for (const k of Object.keys(sessionStorage)) {
-        try { const o = JSON.parse(sessionStorage.getItem(k)); if (o && o.sender) return o.sender; } catch (e) {} }
-        return null; }""")
+    # The server issues the conversation id in a signed HttpOnly cookie ("<sender>.<time>.<sig>");
+    # the id the widget keeps for itself is ignored by the server.
+    for cookie in page.context.cookies():
+        if cookie["name"].endswith("avecvous_chat"):
+            return cookie["value"].split(".")[0]
+    raise AssertionError("no conversation cookie: the widget has not talked to the server yet")
 
 
 def _slots(stack, sender: str) -> dict:
-    return httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()["slots"]
+    return stack.tracker(sender)["slots"]  # Rasa's API: on for the tests only, with the run's token
 
 
 def _bots(page) -> int:
