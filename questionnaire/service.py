@@ -243,7 +243,23 @@ def current_question(state: State) -> Question | None:
         state.modifying = None
     if state.answered() >= state.budget:
         return None
-    return next_question(state.profile)
+    following = next_question(state.profile)
+    if following is not None and _commune_now(state):
+        return question_by_id(EARLY_QUESTION)
+    return following
+
+
+# Asked among the first questions whatever the engine's order: local aids, the nearest team and
+# a phone number to call on the first results screen all depend on it.
+EARLY_QUESTION = "commune"
+EARLY_BY = 3   # at the latest as the third question
+
+
+def _commune_now(state: State) -> bool:
+    if EARLY_QUESTION in state.profile or state.answered() < EARLY_BY - 1:
+        return False
+    question = question_by_id(EARLY_QUESTION)
+    return question is not None and can_ask(question, state.profile)
 
 
 def more_questions(state: State) -> bool:

@@ -261,3 +261,18 @@ def test_history_keeps_previous_values_only():
     consistency.apply(state, "housing", {"housing": "owner"})
     assert state.history[-1] == {"q": "housing", "prev": {"housing": "tenant", "rent": 400}}
     assert consistency.undo(state) == "housing" and state.profile == {"housing": "tenant", "rent": 400}
+
+
+@pytest.mark.parametrize("first_answers", [
+    {"age": 68, "household": "alone"},
+    {"age": 34, "household": "couple"},
+    {"age": 22, "children_count": 0},
+])
+def test_the_commune_is_asked_by_the_third_question(first_answers):
+    """Local aids, the nearest team and a phone number on the first results screen need it."""
+    state = q.State(profile=dict(first_answers), order=list(first_answers))
+    assert q.current_question(state).id == "commune"
+    early = q.State(profile={"age": 68}, order=["age"])
+    assert q.current_question(early).id != "commune"   # the engine's order for the first two
+    done = q.State(profile={**first_answers, "commune": "54395"}, order=[*first_answers, "commune"])
+    assert q.current_question(done).id != "commune"
