@@ -300,3 +300,27 @@ def test_no_to_the_consent_is_not_a_no_to_the_recap(app_db):
     assert "Je récapitule" in texts(dispatcher)
     _, dispatcher = run_action(AskBookingConfirmed(), answered("booking_confirmed"))
     assert "Que voulez-vous changer ?" in texts(dispatcher)
+
+
+def test_a_full_team_gives_way_to_the_nearest_team_with_a_free_slot_and_the_call_back(app_db):
+    """Issue 15: after twenty bookings the market team was full and Nancy got a call-back only."""
+    from booking.slots import free_slots
+    from core.db import session_scope
+
+    team = BASE["booking_team"]
+    with session_scope(app_db) as s:
+        slots = free_slots(s, team)  # every slot the bot could offer
+    for slot in slots:
+        service.book_slot(team_id=team, slot_start=slot.start, first_name="Awa", contact_phone="0612345678",
+                          url=app_db)
+    _, dispatcher = run_action(AskBookingSlot(), tracker({"requested_slot": "booking_slot"}))
+    offered = buttons(dispatcher)
+    other = re.search(r'"slot_choice":"(20[^"|]+)\|([^"]+)"', offered[0]["payload"])
+    assert other, offered
+    assert other.group(2) != team and "avec" in offered[0]["title"]
+    assert any("rappel" in b["title"].lower() for b in offered)  # the call-back is still offered
+    assert "peut vous recevoir" in texts(dispatcher)
+    events, _ = run_action(ValidateBookingForm(), tracker(
+        {"requested_slot": "booking_slot"}, "", entities={"slot_choice": f"{other.group(1)}|{other.group(2)}"}))
+    assert slot_events(events)["booking_team"] == other.group(2)
+    assert slot_events(events)["booking_slot"] == other.group(1)

@@ -27,7 +27,7 @@ from booking.errors import (
 from booking.ics_links import ics_url
 from booking.notify import deliver_pending_in_background
 from booking.references import normalize_reference
-from booking.slots import _MONTHS, WEEKDAYS, format_local, free_slots, is_public_holiday
+from booking.slots import _MONTHS, WEEKDAYS, format_local, free_slots, is_public_holiday, nearest_free_slot
 from bot.actions.buttons import MENU, button
 from bot.actions.handoff import team_for, team_near, team_sentence
 from bot.actions.questionnaire import answer_events, question, read_answer
@@ -70,6 +70,25 @@ ORDINALS = {"premier": 0, "1er": 0, "1": 0, "deuxieme": 1, "second": 1, "2": 1, 
 def _offered(team_id: str) -> list:
     with session_scope() as session:
         return free_slots(session, team_id, limit=SLOT_OFFER)
+
+
+# A slot of another team travels as "<ISO start>|<team id>" in the slot_choice entity.
+OTHER_TEAM_SEP = "|"
+
+
+def _nearest_offer(tracker: Tracker, exclude_team: str | None):  # noqa: ANN202 - booking.slots.SlotOffer
+    """When the usual team is full: the nearest team with a free slot soon (issue 15), or None."""
+    commune = tracker.get_slot("commune")
+    if not isinstance(commune, str) or not commune_by_code(commune):
+        return None
+    with session_scope() as session:
+        return nearest_free_slot(session, commune=commune, exclude_team=exclude_team)
+
+
+def split_choice(choice: str) -> tuple[str, str | None]:
+    """("<ISO start>", team id or None) from a slot_choice value."""
+    start, _sep, team_id = str(choice).partition(OTHER_TEAM_SEP)
+    return start, (team_id or None)
 
 
 def _slot_choice_from_text(text: str, offered: list) -> str | None:
@@ -164,6 +183,12 @@ class ValidateBookingForm(Action):
                     dispatcher.utter_message(text=error)
                     events.append(SlotSet("question_tries", float(tracker.get_slot("question_tries") or 0) + 1))
                 elif value is not None:
+                    if requested == "booking_slot":
+                        value, other_team = split_choice(value) if value not in (CALLBACK, OTHER_TIME, KEEP) \
+                            else (value, None)
+                        if other_team and get_directory().teams.get(other_team) is not None:
+                            # The nearest team with a free slot, offered because the usual one was full.
+                            events.append(SlotSet("booking_team", other_team))
                     values[requested] = value
                     events += [SlotSet(requested, value), SlotSet("question_tries", 0)]
         slots = {k: tracker.get_slot(k) for k in ("commune", "booking_slot", "booking_time_day", "booking_time_part",
@@ -210,8 +235,9 @@ class ValidateBookingForm(Action):
             if choice in (CALLBACK, OTHER_TIME, KEEP):
                 return choice, None
             if choice:
+                start, _other = split_choice(choice)
                 try:
-                    datetime.fromisoformat(str(choice))
+                    datetime.fromisoformat(start)
                     return str(choice), None
                 except ValueError:
                     pass
@@ -294,7 +320,17 @@ class AskBookingSlot(Action):
         else:
             question_text = "Quel moment vous convient ?"
         if not offered:
-            question_text = "Je ne vois pas de créneau libre en ligne pour cette équipe. Voulez-vous être rappelé(e) ?"
+            offer = None if moving else _nearest_offer(tracker, team_id)
+            if offer is not None:
+                other, slot = offer.match.team, offer.first_slot
+                where = f" ({offer.match.phrase})" if getattr(offer.match, "phrase", None) else ""
+                question_text = ("Cette équipe n'a pas de créneau libre en ligne bientôt. "
+                                 f"L'équipe « {other.name} »{where} peut vous recevoir {slot.label}. "
+                                 "Vous pouvez aussi être rappelé(e).")
+                buttons.insert(0, button(f"{slot.label[0].upper() + slot.label[1:]} avec {other.name}", "inform",
+                                         slot_choice=f"{slot.start.isoformat()}{OTHER_TEAM_SEP}{other.id}"))
+            else:
+                question_text = "Je ne vois pas de créneau libre en ligne pour cette équipe. Voulez-vous être rappelé(e) ?"
         dispatcher.utter_message(text=intro + question_text, buttons=buttons)
         return []
 
