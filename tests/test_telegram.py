@@ -352,3 +352,34 @@ def test_missing_token_or_bad_mode_stops_with_a_clear_message(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "TELEGRAM_SECRET_TOKEN" in out.stderr
 
+
+
+def test_a_follow_up_answer_pressed_in_telegram_is_recorded(tmp_path):
+    """Issue 15: "Avez-vous pu faire la demande ?" sent by the follow-up job; the resident taps a
+    button in Telegram; the answer is stored and thanked, and the buttons go away."""
+    from sqlalchemy import select
+
+    from booking.db_setup import upgrade_database
+    from core.db import session_scope
+    from followup import service as fu
+    from followup.models import FollowUp
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"  # the database _start_process gives the bridge
+    upgrade_database(url)
+    row = fu.schedule(channel="telegram", telegram_chat_id="4343", first_name="Awa", url=url)[0]
+    chat = 4343
+    with FakeRasa() as rasa, FakeTelegramAPI(TOKEN) as tg:
+        proc, log_file, _log = _start_process(tmp_path, tg, rasa)
+        try:
+            tg.wait_for("setMyCommands", timeout=30)
+            tg.push_text(chat, "/start")
+            greeting = tg.wait_for("sendMessage", chat_id=chat)[0]
+            query_id = tg.push_callback(chat, greeting, fu.callback_data(row.token, "yes"))
+            tg.wait_for("answerCallbackQuery", where=lambda c: c["params"]["callback_query_id"] == query_id)
+            thanks = tg.wait_for("sendMessage", chat_id=chat, where=lambda c: c["at"] > greeting["at"])[-1]
+            assert thanks["params"]["text"]
+        finally:
+            _stop_process(proc, log_file)
+    with session_scope(url) as s:
+        stored = s.scalar(select(FollowUp).where(FollowUp.token == row.token))
+        assert stored.answer == "yes" and stored.answered_at is not None

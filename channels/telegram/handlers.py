@@ -13,7 +13,14 @@ import time
 import weakref
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions, ReplyKeyboardRemove, Update
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -37,6 +44,8 @@ from channels.input_limits import (
 from channels.telegram import texts
 from channels.telegram.buttons import DONE, LRU, ButtonStore, chosen_keyboard, title_for
 from channels.telegram.replies import Outgoing, build_outgoing, contact_keyboard
+from followup.replies import answer_callback
+from followup.service import CALLBACK_PREFIX as FOLLOWUP_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +275,9 @@ class TelegramChannel:
             return
         # Every press is answered at once, so the client stops its spinner.
         await query.answer()
+        if data.startswith(FOLLOWUP_PREFIX + ":"):
+            await self.on_followup(context.bot, chat.id, query, data)
+            return
         message = query.message if query.message and query.message.is_accessible else None
         title = title_for(message.reply_markup, data) if message else None
         payload = self.buttons.decode(chat.id, data) or title
@@ -278,6 +290,22 @@ class TelegramChannel:
             except TelegramError:
                 pass
         await self.converse(context.bot, chat.id, payload)
+
+    async def on_followup(self, bot, chat_id: int, query, data: str) -> None:  # noqa: ANN001
+        """An answer to "Avez-vous pu faire la demande ?" (followup/): recorded, then thanked."""
+        reply = await asyncio.to_thread(answer_callback, data)  # a database write: off the loop
+        if reply is None:
+            await self._deliver(bot, chat_id, [Outgoing(text=texts.NO_REPLY)])
+            return
+        message = query.message if query.message and query.message.is_accessible else None
+        if message is not None:
+            try:  # the buttons of an answered follow-up are gone: no double answer
+                await message.edit_reply_markup(reply_markup=None)
+            except TelegramError:
+                pass
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=value)]
+                                         for label, value in reply.buttons]) if reply.buttons else None
+        await self._deliver(bot, chat_id, [Outgoing(text=reply.text, inline=keyboard)])
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The exception type only: the update may hold personal data.
