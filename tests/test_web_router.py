@@ -176,3 +176,24 @@ def test_rasa_answering_not_a_list_gives_an_apology(client, rasa):
     rasa.script["objet"] = lambda _m: {"oops": True}  # type: ignore[assignment,return-value]
     resp = chat(client, "objet")
     assert resp.status_code == 200 and resp.json()["error"] == "unavailable"
+
+
+def test_a_returning_resident_sees_the_follow_up_question_after_the_greeting(client, rasa, tmp_path, monkeypatch):
+    """Issue 15: the widget shows "Avez-vous pu faire la demande ?" on return, with a link to answer."""
+    from datetime import datetime, timedelta, timezone
+
+    from booking.db_setup import upgrade_database
+    from followup import service as fu
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    upgrade_database(url)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    first = chat(client, "/greet").json()["messages"]
+    assert not any("demande" in (m.get("text") or "") for m in first[1:])
+    sender = server_sender(client)
+    fu.schedule(channel="web", conversation_id=sender, first_name="Awa",
+                now=datetime.now(timezone.utc) - timedelta(days=7), url=url)
+    again = chat(client, "/greet").json()["messages"]
+    prompt = again[-1]
+    assert "demande" in prompt["text"] and prompt["buttons"][0]["url"].rsplit("/", 2)[-2] == "suivi"

@@ -13,6 +13,7 @@ each address may send a bounded number of messages per minute.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -35,6 +36,7 @@ from channels.input_limits import (
     clean_text,
 )
 from core.settings import get_settings
+from followup.replies import widget_prompt
 
 log = logging.getLogger(__name__)
 
@@ -206,4 +208,22 @@ async def _chat(request: Request, sender: str) -> JSONResponse:
     if not any("text" in m or "buttons" in m or "image" in m for m in messages):
         if message not in SILENT_OK_PAYLOADS:
             return JSONResponse({"error": "no_reply", "messages": [_bot_says(TEXT_NO_REPLY)]})
+    if message == GREETING:
+        messages = messages + await _followup_messages(sender)
     return JSONResponse({"messages": messages})
+
+
+GREETING = "/greet"   # what the widget sends when it opens
+
+
+async def _followup_messages(sender: str) -> list[dict[str, Any]]:
+    """A returning resident who agreed to a follow-up sees "Avez-vous pu faire la demande ?"
+    with a link to answer (followup/), after the greeting."""
+    try:
+        prompt = await asyncio.to_thread(widget_prompt, sender)
+    except Exception:  # the greeting must never fail because of the follow-up
+        log.exception("follow-up prompt unavailable")
+        return []
+    if prompt is None:
+        return []
+    return [{"text": prompt.text, "buttons": [{"title": "Répondre à cette question", "url": prompt.answer_url}]}]
