@@ -116,10 +116,8 @@ def send_email(settings: Settings, to: str, subject: str, text: str) -> None:
 # --- outbox -------------------------------------------------------------------------------------
 
 
-def _deliver_one(req: AppointmentRequest, settings: Settings) -> tuple[bool, str | None]:
-    """Try every configured channel; delivered when at least one worked."""
-    team = req.team
-    subject, text = team_message(req, team.name, settings.public_url)
+def send_to_team(settings: Settings, team, subject: str, text: str) -> tuple[int, list[str]]:  # noqa: ANN001
+    """Send on every channel configured for the team: (channels tried, errors)."""
     tried, errors = 0, []
     if team.telegram_chat_id and settings.telegram_token:
         tried += 1
@@ -133,6 +131,14 @@ def _deliver_one(req: AppointmentRequest, settings: Settings) -> tuple[bool, str
             send_email(settings, team.notify_email, subject, text)
         except ChannelError as exc:
             errors.append(str(exc))
+    return tried, errors
+
+
+def _deliver_one(req: AppointmentRequest, settings: Settings) -> tuple[bool, str | None]:
+    """Try every configured channel; delivered when at least one worked."""
+    team = req.team
+    subject, text = team_message(req, team.name, settings.public_url)
+    tried, errors = send_to_team(settings, team, subject, text)
     if tried == 0:
         return True, "aucun canal configuré pour cette équipe"
     return len(errors) < tried, "; ".join(errors) or None
@@ -174,15 +180,20 @@ def deliver_pending(
         return delivered, failed
 
 
-def deliver_pending_in_background(*, url: str | None = None) -> threading.Thread:
-    """Fire-and-forget after a booking, so the resident never waits for Telegram or SMTP."""
+def in_background(work, name: str) -> threading.Thread:  # noqa: ANN001 - a callable without arguments
+    """Run `work` in a daemon thread; a failure is logged, never raised into the caller."""
 
     def run() -> None:
         try:
-            deliver_pending(url=url)
+            work()
         except Exception:  # noqa: BLE001 (a background failure must not crash the caller)
-            log.exception("notification worker failed")
+            log.exception("%s worker failed", name)
 
-    thread = threading.Thread(target=run, name="avecvous-notify", daemon=True)
+    thread = threading.Thread(target=run, name=f"avecvous-{name}", daemon=True)
     thread.start()
     return thread
+
+
+def deliver_pending_in_background(*, url: str | None = None) -> threading.Thread:
+    """Fire-and-forget after a booking, so the resident never waits for Telegram or SMTP."""
+    return in_background(lambda: deliver_pending(url=url), "notify")

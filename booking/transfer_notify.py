@@ -53,23 +53,6 @@ def team_message(req: AppointmentRequest, moved: RequestTransfer) -> tuple[str, 
     return subject, "\n".join(x for x in lines if x)
 
 
-def _send_team(settings: Settings, team, subject: str, text: str) -> tuple[int, list[str]]:  # noqa: ANN001
-    tried, errors = 0, []
-    if team.telegram_chat_id and settings.telegram_token:
-        tried += 1
-        try:
-            notify.send_telegram(settings, team.telegram_chat_id, text)
-        except notify.ChannelError as exc:
-            errors.append(str(exc))
-    if team.notify_email and settings.smtp_host:
-        tried += 1
-        try:
-            notify.send_email(settings, team.notify_email, subject, text)
-        except notify.ChannelError as exc:
-            errors.append(str(exc))
-    return tried, errors
-
-
 def deliver_transfers(*, url: str | None = None, settings: Settings | None = None, limit: int = 50) -> tuple[int, int]:
     """Send the transfer messages still due. Returns (messages delivered, failures)."""
     settings = settings or get_settings()
@@ -104,7 +87,7 @@ def deliver_transfers(*, url: str | None = None, settings: Settings | None = Non
                     failed += 1
             if moved.team_notified_at is None:
                 subject, text = team_message(req, moved)
-                tried, errors = _send_team(settings, team, subject, text)
+                tried, errors = notify.send_to_team(settings, team, subject, text)
                 if tried == 0 or len(errors) < tried:
                     moved.team_notified_at = datetime.now(timezone.utc)
                     delivered += 1
@@ -117,12 +100,4 @@ def deliver_transfers(*, url: str | None = None, settings: Settings | None = Non
 
 
 def deliver_transfers_in_background(*, url: str | None = None) -> threading.Thread:
-    def run() -> None:
-        try:
-            deliver_transfers(url=url)
-        except Exception:  # noqa: BLE001 (a background failure must not crash the caller)
-            log.exception("transfer notification worker failed")
-
-    thread = threading.Thread(target=run, name="avecvous-transfer-notify", daemon=True)
-    thread.start()
-    return thread
+    return notify.in_background(lambda: deliver_transfers(url=url), "transfer-notify")
