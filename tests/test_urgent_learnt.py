@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
+import yaml
 
+import urgent.train as urgent_train
 from bot.actions.urgent import ActionUrgentHelp
 from tests.action_helpers import make_tracker, run_action
 from urgent import build_help, detect
 from urgent.detector import detect_rules
-from urgent.evaluation import BLIND3_FILE, BLIND4_FILE, evaluate, load_eval_set
+from urgent.evaluation import BLIND3_FILE, BLIND4_FILE, BLIND5_FILE, evaluate, load_eval_set
 from urgent.help import tel_link
 from urgent.learnt import MODEL_FILE, fingerprint, get_model
 from urgent.policy import already_helped, person_first
-from urgent.situations import DATA_DIR, get_data
+from urgent.situations import DATA_DIR, UrgentDataError, get_data
 from urgent.train import REPORTED_FILES, SETTINGS, TRAIN_FILES, _key, base_examples
 
 # --- the data ----------------------------------------------------------------------------
@@ -38,6 +41,26 @@ def test_blind4_is_large_and_refused_by_the_trainer():
     assert len(ordinary) >= 200
     assert set(counts) == {s.id for s in get_data().situations}
     assert "blind4_set.yml" in REPORTED_FILES
+
+
+def test_blind5_is_large_and_refused_by_the_trainer(monkeypatch, tmp_path):
+    urgent, ordinary = load_eval_set(BLIND5_FILE)
+    counts = Counter(s for case in urgent for s in case.expected)
+    assert len(urgent) >= 240 and len(ordinary) >= 240
+    assert counts["suicide"] >= 70 and counts["energy"] >= 30 and counts["violence"] >= 30
+    assert min(counts.values()) >= 20
+    assert set(counts) == {s.id for s in get_data().situations}
+    assert "blind5_set.yml" in REPORTED_FILES
+    # a blind5 text copied into a set written for training stops the trainer
+    for name in TRAIN_FILES + REPORTED_FILES:
+        shutil.copy(DATA_DIR / name, tmp_path / name)
+    data = yaml.safe_load((tmp_path / "train_ordinary.yml").read_text(encoding="utf-8"))
+    data["ordinary"].append(ordinary[0])
+    (tmp_path / "train_ordinary.yml").write_text(yaml.safe_dump(data, allow_unicode=True),
+                                                 encoding="utf-8")
+    monkeypatch.setattr(urgent_train, "DATA_DIR", tmp_path)
+    with pytest.raises(UrgentDataError, match="reported set"):
+        urgent_train.base_examples()
 
 
 def test_the_suicide_threshold_is_lower_than_the_general_one():

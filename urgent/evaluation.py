@@ -6,7 +6,8 @@
 - ``holdout_set.yml``: 40 messages split from the blind batch and never used for tuning;
 - ``tuning_set.yml``: the batches written while generalising the patterns (regression only);
 - ``blind3_set.yml``: the third blind batch (issue 13), never trained on (seen since round 1);
-- ``blind4_set.yml``: the fourth blind batch (issue 13, round 2), never tuned on, never trained on.
+- ``blind4_set.yml``: the fourth blind batch (issue 13, round 2), never tuned on, never trained on;
+- ``blind5_set.yml``: the fifth blind batch (issue 13, round 3), never tuned on, never trained on.
 
 Used by tests/test_urgent.py and scripts/benchmarks/bench_urgent.py. Figures:
 - recall: share of urgent messages where at least one situation is detected;
@@ -30,6 +31,7 @@ HOLDOUT_FILE = DATA_DIR / "holdout_set.yml"
 TUNING_FILE = DATA_DIR / "tuning_set.yml"
 BLIND3_FILE = DATA_DIR / "blind3_set.yml"
 BLIND4_FILE = DATA_DIR / "blind4_set.yml"
+BLIND5_FILE = DATA_DIR / "blind5_set.yml"
 
 
 @dataclass(frozen=True)
