@@ -285,7 +285,8 @@ def transfer_request(request: Request, request_id: int, user: CurrentUser, db: D
     db.commit()
     deliver_transfers_in_background()
     session.flash(f"C'est noté : la demande {item.reference} est transmise à « {moved.to_team.name} ». "
-                  "La personne et l'équipe sont prévenues. Vous gardez l'historique en lecture.")
+                  "L'équipe est prévenue. La personne l'est par message quand c'est possible, sinon l'équipe "
+                  "qui reçoit l'appelle. Vous gardez l'historique en lecture.")
     return redirect(f"/staff/requests/{item.id}")
 
 
