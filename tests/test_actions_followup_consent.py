@@ -192,8 +192,10 @@ def test_a_yes_after_the_results_then_a_booking_links_the_same_two_messages(app_
     slots, _ = last_screen({}, **WEB)
     run_action(ActionFollowupConsent(), make_tracker(slots, "oui", intent="affirm", active_loop=None, **WEB))
     booking = filled(requested_slot="booking_consent", booking_consent=None, followup_consent=True)
-    events, _ = run_action(ValidateBookingForm(), tracker(booking, "non", intent="deny", sender="web-conv-2"))
+    events, _ = run_action(ValidateBookingForm(), tracker({**booking, "pending_confirmation": "followup"}, "non",
+                                                          intent="deny", sender="web-conv-2"))
     assert slot_events(events)["requested_slot"] == "booking_confirmed", "not asked twice"
+    assert slot_events(events)["pending_confirmation"] is None, "the booking's answers are not read as that one"
     events, _ = run_action(ActionConfirmBooking(), tracker({**booking, "booking_consent": False,
                                                             "booking_confirmed": True}, sender="web-conv-2"))
     request = service.find_by_reference(slot_events(events)["booking_reference"])

@@ -148,6 +148,9 @@ class ValidateBookingForm(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
         events: list[EventType] = []
+        if tracker.get_slot("pending_confirmation") == followup_consent.PENDING:
+            # The question after the results was left unanswered: a "oui" here answers the booking form.
+            events.append(SlotSet("pending_confirmation", None))
         values: dict[str, Any] = {}
         if not requested and latest_entities(tracker).get("slot_choice") in (CALLBACK, OTHER_TIME) \
                 and latest_intent(tracker)[0] == "book_appointment":
