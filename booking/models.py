@@ -165,6 +165,8 @@ class AppointmentRequest(Base):
     to_check: Mapped[list | None] = mapped_column(JSON, nullable=True)  # benefit ids a person must check (consent)
     contact_preference: Mapped[str | None] = mapped_column(String(16), nullable=True)  # CONTACT_PREFERENCES
     best_times: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # An e-mail the resident chose to leave (guide mode): news of the request (a transfer) and the follow-up.
+    contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     commune: Mapped[str | None] = mapped_column(String(8), nullable=True)  # INSEE code (nearest team)
     # Booked by a volunteer in guide mode on behalf of the resident in front of them.
     prescripteur_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -254,8 +256,13 @@ class RequestTransfer(Base):
     # Outbox of the message telling the receiving team.
     team_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     team_notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # How the resident is told (booking.transfer_notify.RESIDENT_CHANNELS), set at the first delivery:
+    # "web" waits for the widget (shown after the greeting), "phone" for a staff member who ticks
+    # "personne prévenue" (then resident_informed_by_id says who).
+    resident_channel: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    resident_informed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
 
     request: Mapped[AppointmentRequest] = relationship(back_populates="transfers")
     from_team: Mapped[Team] = relationship(foreign_keys=[from_team_id])
     to_team: Mapped[Team] = relationship(foreign_keys=[to_team_id])
-    by_user: Mapped[StaffUser | None] = relationship()
+    by_user: Mapped[StaffUser | None] = relationship(foreign_keys=[by_user_id])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -97,7 +98,8 @@ def _consented(consent: bool, summary, likely_benefits) -> tuple[str | None, lis
 
 
 _EXTRA_FIELDS = {"to_check", "urgent_situations", "contact_preference", "best_times", "commune", "prescripteur_name",
-                 "consent_recorded", "followup_consent", "parent_request_id", "first_contact_at"}
+                 "consent_recorded", "followup_consent", "parent_request_id", "first_contact_at", "contact_email"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _extra_values(consent: bool, extra: dict) -> dict:
@@ -124,7 +126,17 @@ def _extra_values(consent: bool, extra: dict) -> dict:
         "consent_recorded_at": datetime.now(timezone.utc) if extra.get("consent_recorded") else None,
         "followup_consent": bool(extra.get("followup_consent")),
         "parent_request_id": extra.get("parent_request_id"),
+        "contact_email": _email(extra.get("contact_email")),
     }
+
+
+def _email(value: object) -> str | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise InvalidInput("Cette adresse e-mail ne semble pas complète. Pouvez-vous la vérifier ?")
+    return text
 
 
 def _contact(contact_phone, contact_channel: str, telegram_chat_id, phone_required: bool) -> str | None:

@@ -79,11 +79,28 @@ def schedule(
 
 
 def schedule_for_request(request_id: int, *, now: datetime | None = None, url: str | None = None) -> list[FollowUp]:
-    """After a booking whose resident accepted the follow-up: same channel as the booking."""
+    """After a booking whose resident accepted the follow-up: same channel as the booking.
+
+    Once per consent: a request that has its follow-ups already gets no more, and the follow-ups
+    a resident accepted earlier in the same conversation (at the end of the simulation) are
+    linked to the request instead of planning new ones."""
     with session_scope(url) as s:
         req = s.get(AppointmentRequest, request_id)
         if req is None or not req.followup_consent:
             return []
+        mine = list(s.scalars(select(FollowUp).where(FollowUp.request_id == req.id)))
+        if mine:
+            return mine
+        if req.conversation_id:
+            earlier = list(s.scalars(select(FollowUp).where(
+                FollowUp.conversation_id == req.conversation_id, FollowUp.request_id.is_(None),
+                FollowUp.answered_at.is_(None), FollowUp.sent_at.is_(None))))
+            if earlier:
+                for row in earlier:
+                    row.request_id = req.id
+                    row.first_name = row.first_name or (req.first_name or None)
+                    row.commune = row.commune or req.commune
+                return earlier
         if req.telegram_chat_id:
             channel = "telegram"
         elif req.conversation_id and req.contact_channel == "web":

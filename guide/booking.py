@@ -2,7 +2,8 @@
 
 The volunteer's name is recorded as prescripteur; the resident's consent is asked out loud (the
 page gives the sentence to read) and recorded with the time; the resident leaves with the
-reference and the summary on their phone, by QR code (segno, an SVG in the page) or the link.
+reference and the summary on their phone, by QR code (segno, an SVG in the page) or a short link
+`/r/<code>` the volunteer can dictate (guide/shortlinks.py; the QR code encodes it too).
 When the usual team has no free slot soon, the nearest team that has one is offered too, next to
 the call-back (booking.slots.nearest_free_slot). Nothing of the encounter is stored but the request.
 """
@@ -28,7 +29,7 @@ from core.settings import get_settings
 from directory.loader import get_directory
 from directory.nearest import LocationError, find_teams
 from followup import service as followup_service
-from guide import pages
+from guide import pages, shortlinks
 from guide.encounter import UNKNOWN
 from guide.summary_links import summary_url
 
@@ -118,7 +119,7 @@ def _book(encounter, form: dict[str, str]) -> Any:  # noqa: ANN001, ANN401
         to_check=[r for r in evaluation.unknown if r.to_check] if consent_summary else None,
         contact_preference=form["preference"] or None, best_times=form["best_times"], commune=_commune_of(encounter),
         prescripteur_name=form["volunteer"], consent_recorded=form["consent"] == "1", url=_db_url(),
-        followup_consent=form["followup"] == "1",
+        followup_consent=form["followup"] == "1", contact_email=form["email"] or None,
     )
     if consent_summary:
         from benefits.profile_summary import profile_summary  # noqa: PLC0415
@@ -188,12 +189,45 @@ async def book(request: Request, volunteer: Annotated[str, Form()] = "", first_n
         except followup_service.FollowUpError:
             log.info("guide booking: follow-up e-mail refused")  # the booking stands; no address logged
     link = summary_url(encounter.profile, req.reference)
+    short = await run_in_threadpool(_short_link, link, req.reference)
     team = get_directory().team(req.team_id)
     return pages.render("booking_done.html", {
         "reference": req.reference,
         "team": team.name if team else req.team_id,
         "when": format_local(req.slot_start) if req.slot_start else None,
         "link": link,
-        "qr": segno.make(link, error="l").svg_data_uri(scale=5, border=2),
+        "short": short,
+        "qr": segno.make(short["url"] if short else link, error="l").svg_data_uri(scale=5, border=2),
         "has_encounter": True,
     })
+
+
+def _short_link(link: str, reference: str) -> dict[str, str] | None:
+    """The short link of the summary: its full address (in the QR code) and what the volunteer
+    reads aloud ('avecvous.example.org/r/ABCD 2345'); None if it could not be stored (the long
+    link is shown instead)."""
+    base = get_settings().public_url.rstrip("/")
+    path = link[len(base):] if link.startswith(base) else link
+    try:
+        code = shortlinks.create(path, reference=reference, url=_db_url())
+    except Exception:  # noqa: BLE001 - the booking stands; the long link still works
+        log.exception("guide booking: short link not stored")
+        return None
+    host = base.split("://", 1)[-1]
+    return {"url": f"{base}{shortlinks.PREFIX}{code}", "host": host, "code": shortlinks.display(code),
+            "days": str(shortlinks.TTL.days)}
+
+
+SHORT_LINK_GONE = (f"Ce code ne marche plus : il a expiré au bout de {shortlinks.TTL.days} jours, ou il contient une faute de frappe. "
+                   "Vérifiez les 8 caractères, ou demandez un nouveau résumé à la personne qui vous a aidé(e) "
+                   "ou à l'équipe de votre rendez-vous.")
+
+
+@router.get("/r/{code}")
+async def short_link(code: str) -> Response:
+    """A short link read aloud or scanned: to the summary, or a polite page when it is gone."""
+    target = await run_in_threadpool(lambda: shortlinks.resolve(code, url=_db_url()))
+    if target is None:
+        return pages.render("short_link.html", {"title": "Ce code n'est plus valable", "message": SHORT_LINK_GONE,
+                                                "has_encounter": False}, status_code=404)
+    return pages.redirect(target)

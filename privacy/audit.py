@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "status": "Changement de statut",
     "transfer": "Transfert à une autre équipe",  # staff/router.py of the partners branch
     "revert": "Annulation d'un changement",
+    "informed": "Personne prévenue d'un transfert",  # staff/router.py: "personne prévenue"
     "export": "Export CSV",
     "password": "Mot de passe changé",
     "totp_on": "Double authentification activée",

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booking import labels, workflow
+from booking import labels, transfer_notify, workflow
 from booking.models import (
     REQUEST_STATUSES,
     STATUS_LABELS,
@@ -188,6 +188,7 @@ def inbox(request: Request, user: CurrentUser, db: Db) -> Response:
         "page": page, "has_more": has_more, "export_query": filters.query_string(),
         "views": requests_view.VIEWS, "counts": requests_view.view_counts(db, user),
         "team_names": requests_view.team_names(db), "rv": requests_view,
+        "to_call": transfer_notify.to_call(db, [i.id for i in items]),
     })
 
 
@@ -231,6 +232,7 @@ def request_detail(request: Request, request_id: int, user: CurrentUser, db: Db)
         "last_change": last,
         "rights_opened": [labels.benefit_name(b) for b in item.rights_opened or []],
         "note_max": NOTE_MAX,
+        "to_call": item.id in transfer_notify.to_call(db, [item.id]),
     })
 
 
@@ -283,8 +285,28 @@ def transfer_request(request: Request, request_id: int, user: CurrentUser, db: D
     db.commit()
     deliver_transfers_in_background()
     session.flash(f"C'est noté : la demande {item.reference} est transmise à « {moved.to_team.name} ». "
-                  "La personne et l'équipe sont prévenues. Vous gardez l'historique en lecture.")
+                  "L'équipe est prévenue. La personne l'est par message quand c'est possible, sinon l'équipe "
+                  "qui reçoit l'appelle. Vous gardez l'historique en lecture.")
     return redirect(f"/staff/requests/{item.id}")
+
+
+@router.post("/requests/{request_id}/informed")
+def resident_informed(request: Request, request_id: int, user: CurrentUser, db: Db, informed: FormText = "") -> Response:
+    """"Personne prévenue": the team holding a transferred request called the resident."""
+    item = _team_request(db, user, request_id)
+    session = session_of(request)
+    back = f"/staff/requests/{item.id}"
+    if informed != "1":
+        session.flash("Cochez « personne prévenue » après avoir appelé la personne.", "error")
+        return redirect(back)
+    if transfer_notify.mark_informed(db, item, user) == 0:
+        db.rollback()
+        session.flash("La personne était déjà prévenue.")
+        return redirect(back)
+    audit.record(db, user.id, "informed", request_id=item.id)
+    db.commit()
+    session.flash("C'est noté : la personne est prévenue. Merci !")
+    return redirect(back)
 
 
 @router.post("/requests/{request_id}/revert")

@@ -129,6 +129,21 @@ def test_follow_up_by_e_mail_is_scheduled_with_consent(client, db_url):
         assert [(r.step, r.channel, r.email, r.request_id) for r in rows] == [
             (6, "email", "josiane@exemple.fr", req.id), (30, "email", "josiane@exemple.fr", req.id)]
         assert req.followup_consent
+        assert req.contact_email == "josiane@exemple.fr", "a transfer is told by e-mail too"
+
+
+def test_without_the_follow_up_box_nothing_is_planned_and_a_bad_e_mail_is_refused_politely(client, db_url):
+    from followup.models import FollowUp  # noqa: PLC0415
+
+    page = client.get("/guide/rendez-vous").text
+    wrong = client.post("/guide/rendez-vous", data=form(choices(page)[0], email="josiane@exemple"))
+    assert wrong.status_code == 200 and "ne semble pas complète" in html.unescape(wrong.text)
+    done = client.post("/guide/rendez-vous", data=form(choices(page)[0]))
+    assert done.status_code == 200
+    with session_scope(db_url) as s:
+        assert s.scalars(select(FollowUp)).all() == []
+        req = s.scalar(select(AppointmentRequest))
+        assert req.followup_consent is False and req.contact_email is None
 
 
 def test_cli_runs_the_follow_up_job(db_url, capsys):

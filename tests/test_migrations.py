@@ -11,11 +11,12 @@ from sqlalchemy import inspect
 
 import booking.models  # noqa: F401
 import followup.models  # noqa: F401
+import guide.shortlinks  # noqa: F401
 from booking.db_setup import alembic_config, upgrade_database
 from core.db import Base, get_engine
 
 TABLES = {"teams", "staff_users", "appointment_requests", "status_changes", "slot_bookings",
-          "request_transfers", "followups", "job_leases"}
+          "request_transfers", "followups", "job_leases", "short_links"}
 
 
 def _check(url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from booking.ics_links import ics_url
 from booking.notify import deliver_pending_in_background
 from booking.references import normalize_reference
 from booking.slots import _MONTHS, WEEKDAYS, format_local, free_slots, is_public_holiday, nearest_free_slot
+from bot.actions import followup as followup_consent
 from bot.actions.buttons import MENU, button
 from bot.actions.handoff import team_for, team_near, team_sentence
 from bot.actions.questionnaire import answer_events, question, read_answer
@@ -42,11 +44,13 @@ from bot.actions.tracker_profile import (
 )
 from core.db import session_scope
 from directory.loader import get_directory
+from followup import service as followup_service
 from guide.results import documents_to_bring
 from guide.summary_links import summary_url
 from stats.record import record
 from territory.communes import commune_by_code
 
+log = logging.getLogger(__name__)
 SLOT_OFFER = 3
 CALLBACK, OTHER_TIME, TELEGRAM, KEEP = "callback", "other_time", "telegram", "keep"
 PARIS = ZoneInfo("Europe/Paris")
@@ -61,6 +65,7 @@ CHANGES = {
     "change_name": ("Le prénom", ("booking_first_name",)),
     "change_contact": ("Le contact", ("booking_contact",)),
     "change_consent": ("Le résumé envoyé", ("booking_consent",)),
+    "change_followup": ("Le message de suivi", ("followup_consent",)),
 }
 INTERRUPTIONS = ("goodbye", "start_over", "talk_to_person", "delete_data", "bot_challenge", "privacy",
                  "urgent_situation")
@@ -143,6 +148,9 @@ class ValidateBookingForm(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
         events: list[EventType] = []
+        if tracker.get_slot("pending_confirmation") == followup_consent.PENDING:
+            # The question after the results was left unanswered: a "oui" here answers the booking form.
+            events.append(SlotSet("pending_confirmation", None))
         values: dict[str, Any] = {}
         if not requested and latest_entities(tracker).get("slot_choice") in (CALLBACK, OTHER_TIME) \
                 and latest_intent(tracker)[0] == "book_appointment":
@@ -193,7 +201,7 @@ class ValidateBookingForm(Action):
                     events += [SlotSet(requested, value), SlotSet("question_tries", 0)]
         slots = {k: tracker.get_slot(k) for k in ("commune", "booking_slot", "booking_time_day", "booking_time_part",
                                                   "booking_first_name", "booking_contact", "booking_consent",
-                                                  "booking_confirmed", "location")}
+                                                  "followup_consent", "booking_confirmed", "location")}
         slots.update(values)
         if values.get("booking_slot") == KEEP:
             # Moving an appointment, then "Garder mon rendez-vous": nothing changes.
@@ -220,7 +228,11 @@ class ValidateBookingForm(Action):
         keys = ["booking_slot"]
         if slots.get("booking_slot") in (CALLBACK, OTHER_TIME):
             keys += ["booking_time_day", "booking_time_part"]
-        keys += ["booking_first_name", "booking_contact", "booking_consent", "booking_confirmed"]
+        keys += ["booking_first_name", "booking_contact", "booking_consent"]
+        if slots.get("followup_consent") is None and not tracker.get_slot("reschedule_reference") \
+                and followup_consent.target(tracker) is not None:
+            keys.append("followup_consent")  # once per conversation, where a message can reach the resident
+        keys.append("booking_confirmed")
         for key in keys:
             if slots.get(key) is None:
                 return key
@@ -284,6 +296,13 @@ class ValidateBookingForm(Action):
                 if tracker.get_slot("booking_slot") in (CALLBACK, OTHER_TIME):
                     return None, exc.message
                 return None, exc.message
+        if requested == "followup_consent":
+            consent = followup_consent.read_consent(intent, text)
+            if consent is None and intent in INTERRUPTIONS:
+                return None, None
+            if consent is None:
+                return None, "Répondez par oui ou par non, s'il vous plaît."
+            return consent, None
         if requested == "booking_consent":
             parsed = answers.parse("yes_no", text)
             if intent == "affirm" or (parsed.ok and parsed.value is True):
@@ -407,6 +426,9 @@ def recap_text(tracker: Tracker) -> str:
     lines.append("• Contact : " + ("ici, sur Telegram" if contact == TELEGRAM else display_phone(contact)))
     lines.append("• Résumé de vos réponses : " + ("envoyé à l'équipe" if tracker.get_slot("booking_consent")
                                                   else "non envoyé"))
+    if isinstance(tracker.get_slot("followup_consent"), bool):
+        lines.append("• Message dans quelques jours pour savoir si vous avez pu faire la demande : "
+                     + ("oui" if tracker.get_slot("followup_consent") else "non"))
     lines.append("Est-ce que tout est juste ?")
     return "\n".join(lines)
 
@@ -424,8 +446,10 @@ class AskBookingConfirmed(Action):
         modify = latest_entities(tracker).get("choice") == "modify" or (
             intent == "deny" and answered_slot(tracker) == "booking_confirmed")
         if modify:
+            asked = isinstance(tracker.get_slot("followup_consent"), bool)
             dispatcher.utter_message(text="Que voulez-vous changer ?", buttons=[
-                button(title, "inform", choice=key) for key, (title, _slots) in CHANGES.items()])
+                button(title, "inform", choice=key) for key, (title, _slots) in CHANGES.items()
+                if key != "change_followup" or asked])
             return []
         dispatcher.utter_message(text=recap_text(tracker), buttons=[
             button("Confirmer", "affirm"), button("Modifier", "inform", choice="modify")])
@@ -497,6 +521,7 @@ class ActionConfirmBooking(Action):
         choice = tracker.get_slot("booking_slot")
         contact = tracker.get_slot("booking_contact")
         consent = bool(tracker.get_slot("booking_consent"))
+        follow_up = tracker.get_slot("followup_consent") is True
         moving = tracker.get_slot("reschedule_reference")
         reset = [SlotSet(k, None) for k in ("booking_slot", "booking_consent", "requested_slot", "booking_confirmed",
                                             "booking_time_day", "booking_time_part", "reschedule_reference",
@@ -522,7 +547,7 @@ class ActionConfirmBooking(Action):
                       urgent_flag=consent and bool(tracker.get_slot("urgent_situations")),
                       to_check=[r for r in evaluation.unknown if r.to_check] if consent else None,
                       urgent_situations=list(tracker.get_slot("urgent_situations") or []),
-                      commune=commune.insee_code if commune else None)
+                      commune=commune.insee_code if commune else None, followup_consent=follow_up)
         retry = [SlotSet("booking_slot", None), SlotSet("booking_confirmed", None), FollowupAction("booking_form")]
         try:
             if moving:
@@ -540,14 +565,25 @@ class ActionConfirmBooking(Action):
             dispatcher.utter_message(text=exc.message + " Pouvez-vous réessayer ?", buttons=MENU)
             return reset
         deliver_pending_in_background()  # tell the team now; the web process retries failures
+        if follow_up and not moving:
+            _schedule_followup(request.id)
         record("appointment_requested", key="slot" if request.slot_start else request.kind, channel=channel,
                mode="guide" if tracker.get_slot("guide_mode") else "self", commune=profile.get("commune"))
         head = f"C'est fait : votre rendez-vous est déplacé, {request.first_name}." if moving else None
-        dispatcher.utter_message(text=confirmation_text(request, evaluation.likely, head=head, channel=channel),
+        dispatcher.utter_message(text=confirmation_text(request, evaluation.likely, head=head, channel=channel,
+                                                                follow_up=follow_up and not moving),
                                  buttons=manage_buttons(request),
                                  json_message={"ics_url": ics_url(request.reference)} if request.slot_start else None)
         dispatcher.utter_message(text=summary_line(profile, request.reference))
         return reset + [SlotSet("booking_reference", request.reference)]
+
+
+def _schedule_followup(request_id: int) -> None:
+    """The 6- and 30-day messages of a booking whose resident said yes (once: followup.service)."""
+    try:
+        followup_service.schedule_for_request(request_id)
+    except Exception:  # noqa: BLE001 - the booking stands; the team can follow up itself
+        log.exception("booking: follow-up scheduling failed")
 
 
 def _proof(request) -> str | None:  # noqa: ANN001
@@ -577,7 +613,8 @@ def manage_buttons(request) -> list[dict[str, str]]:  # noqa: ANN001
     return [button("Annuler ma demande", "cancel_appointment")]
 
 
-def confirmation_text(request, likely: list, head: str | None = None, channel: str = "web") -> str:  # noqa: ANN001
+def confirmation_text(request, likely: list, head: str | None = None, channel: str = "web",  # noqa: ANN001
+                      follow_up: bool = False) -> str:
     directory = get_directory()
     team = directory.teams.get(request.team_id)
     lines = [head or f"C'est noté, {request.first_name} !", f"Votre référence : {request.reference}."]
@@ -599,6 +636,9 @@ def confirmation_text(request, likely: list, head: str | None = None, channel: s
         lines.append(f"Ajoutez-le à votre agenda ({reminder}) : {ics_url(request.reference)}")
     if team is not None and team.phone:
         lines.append(f"Téléphone de l'équipe : {team.phone}")
+    if follow_up:
+        where = "ici" if channel == "telegram" else "sur cette page, quand vous reviendrez"
+        lines.append(f"Dans 6 jours environ, je vous demanderai {where} si vous avez pu faire la demande.")
     lines.append("Pour annuler ou changer, utilisez les boutons ci-dessous, ou donnez votre référence.")
     return "\n".join(lines)
 

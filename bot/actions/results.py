@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from benefits import BenefitResult, Evaluation, evaluate, explain_why_not, load_catalogue
 from benefits.lookup import find_benefit_in_text
 from bot.actions.buttons import PRIVACY, button, url_button
+from bot.actions.followup import ask_after_results
 from bot.actions.handoff import contact_lines, team_for
 from bot.actions.tracker_profile import latest_entities, latest_text, profile_from_tracker
 from bot.results_text import amount_phrase, conclusion, first_sentence, short_name
@@ -194,7 +195,11 @@ class ActionShowMore(Action):
                                      buttons=_booking_buttons() + [button("Parler à quelqu'un", "talk_to_person")])
             return []
         show_screen(dispatcher, tracker, screens, shown + 1)
-        return [SlotSet("results_offset", shown + 1)]
+        events: list[EventType] = [SlotSet("results_offset", shown + 1)]
+        if shown == len(screens.order):
+            # The last screen of a simulation: "puis-je vous demander… ?" once (bot/actions/followup.py).
+            events += ask_after_results(dispatcher, tracker)
+        return events
 
 
 def details_text(result: BenefitResult) -> str:

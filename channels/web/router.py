@@ -217,8 +217,24 @@ GREETING = "/greet"   # what the widget sends when it opens
 
 
 async def _followup_messages(sender: str) -> list[dict[str, Any]]:
-    """A returning resident who agreed to a follow-up sees "Avez-vous pu faire la demande ?"
-    with a link to answer (followup/), after the greeting."""
+    """A returning resident is told, after the greeting, that a request was transferred to another
+    team ("Votre demande a été transmise à …", booking/transfer_notify.py), and, if they agreed
+    to a follow-up, sees "Avez-vous pu faire la demande ?" with a link to answer (followup/)."""
+    return await _transfer_messages(sender) + await _followup_question(sender)
+
+
+async def _transfer_messages(sender: str) -> list[dict[str, Any]]:
+    from booking.transfer_notify import widget_notices  # noqa: PLC0415 - kept next to its only use
+
+    try:
+        texts = await asyncio.to_thread(widget_notices, sender)
+    except Exception:  # the greeting must never fail because of a notice
+        log.exception("transfer notices unavailable")
+        return []
+    return [{"text": text} for text in texts]
+
+
+async def _followup_question(sender: str) -> list[dict[str, Any]]:
     try:
         prompt = await asyncio.to_thread(widget_prompt, sender)
     except Exception:  # the greeting must never fail because of the follow-up
