@@ -3,7 +3,7 @@
 The volunteer's name is recorded as prescripteur; the resident's consent is asked out loud (the
 page gives the sentence to read) and recorded with the time; the resident leaves with the
 reference and the summary on their phone, by QR code (segno, an SVG in the page) or a short link
-`/r/<code>` the volunteer can dictate (guide/shortlinks.py; the QR code encodes it too).
+`/r/<code>` the volunteer can dictate (privacy/shortlinks.py; the QR code encodes it too).
 When the usual team has no free slot soon, the nearest team that has one is offered too, next to
 the call-back (booking.slots.nearest_free_slot). Nothing of the encounter is stored but the request.
 """
@@ -29,9 +29,10 @@ from core.settings import get_settings
 from directory.loader import get_directory
 from directory.nearest import LocationError, find_teams
 from followup import service as followup_service
-from guide import pages, shortlinks
+from guide import pages
 from guide.encounter import UNKNOWN
 from guide.summary_links import summary_url
+from privacy import shortlinks
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)

@@ -8,7 +8,7 @@
 - Open requests (new, contacted) nobody touched for OPEN_REQUEST_DAYS (90) and whose appointment,
   if any, is that old too: closed ("abandoned") with the reason written in their history, so
   that the rule above deletes them in turn. Staff see the reason in the request's history.
-- Expired links (summary, calendar) and staff audit rows older than a year.
+- Expired links (summary, calendar, the guide's short links) and staff audit rows older than a year.
 """
 
 from __future__ import annotations
@@ -148,9 +148,10 @@ def purge(
 
 
 def _purge_links_and_audit(now: datetime, url: str) -> None:
-    from privacy import audit, links  # noqa: PLC0415 - their tables come with migration 0003
+    from privacy import audit, links, shortlinks  # noqa: PLC0415 - their tables come with migrations 0003/0004
 
     links.purge_expired(now, url=url)
+    shortlinks.purge_expired(now, url=url)
     with session_scope(url) as session:
         audit.purge(session, now)
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from test_guide_booking import choices, client, db_url, form  # noqa: F401 - fixtures
 
-from guide import shortlinks
+from privacy import shortlinks
 
 SUMMARY = "/resume/" + "a" * 32
 
@@ -69,3 +69,18 @@ def test_unknown_or_expired_short_link_is_a_polite_page(client, db_url):  # noqa
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 404, path
         assert "Ce code n'est plus valable" in html.unescape(response.text)
+
+
+def test_the_retention_job_deletes_expired_short_links(db_url):  # noqa: F811
+    from sqlalchemy import func, select
+
+    from core.db import session_scope
+    from privacy.retention import _purge_links_and_audit
+
+    now = datetime.now(timezone.utc)
+    shortlinks.create(SUMMARY, now=now - shortlinks.TTL - timedelta(hours=1), url=db_url)
+    fresh = shortlinks.create(SUMMARY, now=now, url=db_url)
+    _purge_links_and_audit(now, db_url)
+    with session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(shortlinks.ShortLink)) == 1
+    assert shortlinks.resolve(fresh, url=db_url) == SUMMARY

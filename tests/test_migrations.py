@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 import booking.models  # noqa: F401
 import followup.models  # noqa: F401
-import guide.shortlinks  # noqa: F401
+import privacy.shortlinks  # noqa: F401
 from booking.db_setup import alembic_config, upgrade_database
 from core.db import Base, get_engine
 
