@@ -446,3 +446,23 @@ def test_sync_domain_finds_what_the_domain_lacks():
     rewritten = module._write(stripped, ids, module.differences(yaml.safe_load(stripped), ids))
     assert not any(module.differences(yaml.safe_load(rewritten), ids).values())
     assert "# Conversation state kept by the actions." in rewritten
+
+
+def test_the_css_with_participation_says_what_the_household_would_pay(catalogue):
+    # OpenFisca models the participation (what the household pays), not an amount received.
+    person = {**PERSON, "income_salary": 1250, "health_cover": "none"}
+    national = {"css_participative": {"eligible": True, "monthly": None, "cost": 22.0},
+                "css_gratuite": {"eligible": False, "monthly": None}}
+    css = evaluate(person, catalogue, national).by_id["css_participative"]
+    assert css.status == "likely" and css.estimate is None
+    assert css.reasons[-1].endswith(f"vous paieriez environ 22{NB}€ par mois pour votre foyer.")
+
+
+def test_the_prime_a_la_naissance_is_openfiscas_for_a_pregnancy(catalogue):
+    assert catalogue.by_id["paje_prime_naissance"].entry.computed_by == "openfisca"
+    expecting = {**PERSON, "situations": ["pregnant"]}
+    national = {"paje_prime_naissance": {"eligible": True, "monthly": 91.55, "yearly": 1098.57}}
+    prime = evaluate(expecting, catalogue, national).by_id["paje_prime_naissance"]
+    assert prime.status == "likely" and prime.estimate.value == 1098.57 and prime.estimate.period == "one_off"
+    assert prime.reasons[-1].endswith(f"environ 1{NB}099{NB}€ en une fois.")
+    assert statuses({**PERSON, "situations": ["none"]}, catalogue)["paje_prime_naissance"] == "not_now"
