@@ -6,9 +6,10 @@ The questionnaire asks few questions that each cover several facts:
 - `disability_who` (multi-choice "Qui a un handicap reconnu ?"), only when a disability was
   ticked and the household has a partner or children; then the rate of each disabled adult
   (`disability`, `partner_disability`) only when a result depends on it;
-- the work situation is read from the kinds of income when they imply it (a salary at 30 or
-  more: employed; unemployment benefit without work income: job seeker; a pension without work
-  income at 55 or more: retired); `work` is asked only when it is not implied and still matters.
+- the work situation is read from the kinds of income when they imply it (unemployment benefit:
+  job seeker, also with a salary at 30 or more (activité réduite); a salary at 30 or more:
+  employed; a pension without work income at 55 or more: retired); `work` is asked only when it
+  is not implied and still matters.
 
 `expand(profile)` returns the old keys those answers settle (`pregnant`, `widowed`,
 `needs_daily_help`, `children_disabled`, `disabled_people`, `work`, and `disability` /
@@ -92,10 +93,10 @@ def implied_work(profile: Mapping[str, Any], prefix: str = "") -> str | None:
     if kinds is None or age is None:
         return None
     works = any(kind in kinds for kind in WORK_INCOME)
-    if works and "unemployment" not in kinds and age >= EMPLOYED_FROM_AGE:
+    if "unemployment" in kinds and (not works or age >= EMPLOYED_FROM_AGE):
+        return "job_seeker"     # with a salary too: registered, working a few hours (activité réduite)
+    if works and age >= EMPLOYED_FROM_AGE:
         return "employed"
-    if "unemployment" in kinds and not works:
-        return "job_seeker"
     if "pension" in kinds and not works and "unemployment" not in kinds and age >= RETIRED_FROM_AGE:
         return "retired"
     return None

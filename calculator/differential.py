@@ -228,7 +228,7 @@ class Figures:
             f"  strict recall {self.recall:.3f}   precision {self.precision:.3f}   false 'no' {self.false_no}",
             f"  amount relative error: median {self.quantile(0.5):.1%}  p90 {self.quantile(0.9):.1%}"
             f"  (on {len(self.errors)} amounts; {self.no_amount} likely-and-paid without an amount)",
-            f"  questions asked: median {statistics.median(qs):.0f}  max {max(qs)}",
+            f"  questions asked: median {statistics.median(qs):g}  max {max(qs)}",
         ]
 
 
