@@ -58,10 +58,16 @@ class CompiledQuestion:
     question: Question
     asked_when: Node | None
     fact_variants: tuple[tuple[Node, str], ...]
+    shown_when: tuple[tuple[Any, Node], ...] = ()   # (button value, rule) for buttons with shown_when
 
     @property
     def id(self) -> str:
         return self.question.id
+
+    def visible_buttons(self, facts: dict[str, Any]) -> list[Any]:
+        """The question's buttons to show for these facts (a rule that is unknown shows it)."""
+        hidden = {value for value, rule in self.shown_when if rule.eval(facts) is False}
+        return [b for b in self.question.buttons if b.value not in hidden]
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,10 +183,14 @@ def _compile_questions(path: Path, questions: list[Question], problems: list[str
                 (compile_conditions(v.when, f"fact_variants[{i}].when", kinds), v.text)
                 for i, v in enumerate(question.fact_variants)
             )
+            shown = tuple(
+                (b.value, compile_conditions(b.shown_when, f"buttons[{i}].shown_when", kinds))
+                for i, b in enumerate(question.buttons) if b.shown_when
+            )
         except RuleError as exc:
             problems.append(prefix + str(exc))
             continue
-        compiled.append(CompiledQuestion(question, asked_when, variants))
+        compiled.append(CompiledQuestion(question, asked_when, variants, shown))
     return compiled
 
 

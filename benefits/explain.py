@@ -54,6 +54,18 @@ DERIVED_WHY_NOT = {
         "min": "Cette aide est pour les foyers d'au moins {min} personnes.",
         "max": "Cette aide est pour les foyers de {max} personne(s) au plus.",
     },
+    # Read from "Êtes-vous dans une de ces situations ?" / "Qui a un handicap reconnu ?".
+    "pregnant": {"equals": "Cette aide est liée à une grossesse en cours."},
+    "widowed": {"equals": "Cette aide est pour les personnes veuves."},
+    "needs_daily_help": {"equals": "Cette aide est pour les personnes qui ont besoin d'aide au quotidien."},
+    "children_disabled": {"min": "Cette aide est pour les parents d'un enfant avec un handicap reconnu par la MDPH."},
+}
+# How a derived fact that holds reads in a reason ("vous attendez un bébé").
+DERIVED_FACT_TEXT = {
+    "pregnant": "vous attendez un bébé",
+    "widowed": "vous êtes veuf ou veuve",
+    "needs_daily_help": "vous avez besoin d'aide au quotidien",
+    "children_disabled": "un de vos enfants a un handicap reconnu",
 }
 GENERIC_WHY_NOT = "Votre réponse sur {label} ne correspond pas aux règles de cette aide."
 
@@ -133,6 +145,8 @@ def _sentence(text: str) -> str:
 
 def fact_fragment(catalogue: Catalogue, question_id: str, facts: Mapping[str, Any]) -> str | None:
     """"vous avez 68 ans", from the question's `fact` (or the first matching variant)."""
+    if question_id in DERIVED_FACT_TEXT:
+        return DERIVED_FACT_TEXT[question_id] if facts.get(question_id) else None
     question = catalogue.questions_by_id.get(question_id)
     if question is None or question_id not in facts:
         return None
@@ -168,6 +182,8 @@ def _questions_of(field: str) -> tuple[str, ...]:
         return ("income_monthly",)  # "les revenus de votre foyer sont de ...", given or summed
     if field == "children_school":
         return ("children_school",)  # "vos enfants sont au collège", given or read from the ages
+    if field in DERIVED_FACT_TEXT:
+        return (field,)              # "vous attendez un bébé", read from the situations ticked
     return DERIVED_FACTS[field][1] if field in DERIVED_FACTS else (field,)
 
 

@@ -11,7 +11,8 @@ a tie, the one written first in questions.yml. A question is only candidate when
 `asked_when` holds; when `asked_when` is itself unknown (rent before housing), the points go to
 the questions it needs. A benefit still possible whose amount needs an answer its verdict does not
 (`amount.needs`: the rent of a housing aid) gives that question half its weight. A personal
-question (`delicate`: income, health) waits a little at equal stakes.
+question (`delicate`: income, health) waits a little at equal stakes, and never comes among the
+first two questions: the age opens the conversation (`OPENING`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ CHECK_FACTOR = 0.15        # a benefit that stays "to check" whatever the answer
 AMOUNT_FACTOR = 0.5        # a question the amount needs (the rent), once the benefit is possible
 RARE_FACTOR = 0.02         # ... and concerns few residents
 DELICATE_FACTOR = 0.9      # a personal question (income, health) waits a little at equal stakes
+OPENING = "age"            # the first question, whatever the scores (a simple one, used everywhere)
+PLAIN_FIRST = 2            # no personal (delicate) question among the first two
 FEW_FACTOR = 0.15          # a benefit for a situation few residents are in (`rare`: a disabled child)
 
 
@@ -126,9 +129,16 @@ def next_question(profile: Mapping[str, Any], catalogue: Catalogue | None = None
     scores = question_scores(profile, catalogue)
     if not scores:
         return None
-    for question_id in scores:
-        if catalogue.questions_by_id[question_id].question.delicate:
-            scores[question_id] *= DELICATE_FACTOR
+    delicate = {q for q in scores if catalogue.questions_by_id[q].question.delicate}
+    for question_id in delicate:
+        scores[question_id] *= DELICATE_FACTOR
+    answered = len(catalogue.facts.answered(profile))
+    if answered == 0 and OPENING in scores:
+        # The conversation opens with a simple question every rule uses.
+        return catalogue.questions_by_id[OPENING].question
+    if answered < PLAIN_FIRST and len(delicate) < len(scores):
+        # ... and no personal question comes among the first ones.
+        scores = {q: v for q, v in scores.items() if q not in delicate}
     order = catalogue.question_order
     best = max(scores, key=lambda q: (round(scores[q], 9), -order.get(q, len(order))))
     return catalogue.questions_by_id[best].question

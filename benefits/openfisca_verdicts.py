@@ -10,7 +10,8 @@ answers, it wins over the catalogue's rules, which are approximations:
   conditions (AAH at 50-79 %: the MDPH's "restriction substantielle et durable d'accès à
   l'emploi"). Checks written as approximations of a calculation (the housing aids' and the
   prime d'activité's "it depends on the rent / on who earns what") are settled by OpenFisca;
-- the amount is OpenFisca's, exact;
+- the amount is OpenFisca's, exact; for the CSS with participation, which has no amount received,
+  the reason gives what the household would pay each month (OpenFisca's participation);
 - the reason says it in plain words: « Selon le calcul officiel (OpenFisca), ... environ
   412 € par mois. »
 Without the calculator, the rules answer and the result says the exact amount is not available.
@@ -40,6 +41,7 @@ class Verdict:
     eligible: bool
     monthly: float = 0.0            # for a benefit paid once a year (ARS, bourses): yearly / 12
     yearly: float | None = None     # optional, for those benefits: the amount of the year
+    cost: float | None = None       # optional: what the household pays a month (CSS with participation)
 
     @classmethod
     def read(cls, value: Any) -> Verdict | None:
@@ -54,9 +56,12 @@ class Verdict:
             monthly = float(get("monthly", 0.0) or 0.0)
             yearly = get("yearly", None)
             yearly = None if yearly is None else float(yearly)
+            cost = get("cost", None)
+            cost = None if cost is None else max(0.0, float(cost))
         except (TypeError, ValueError):
             return None
-        return cls(eligible, max(0.0, monthly) if eligible else 0.0, yearly if eligible else None)
+        return cls(eligible, max(0.0, monthly) if eligible else 0.0, yearly if eligible else None,
+                   cost if eligible else None)
 
 
 def is_computed(benefit: Benefit) -> bool:
@@ -95,6 +100,13 @@ def amount_phrase(estimate: Estimate | None) -> str:
     return f"environ {explain.money(round(estimate.value))} {PERIOD_WORDS.get(estimate.period, '')}".rstrip()
 
 
+def cost_phrase(verdict: Verdict) -> str:
+    """« vous paieriez environ 38 € par mois pour votre foyer » (the CSS's participation), or ""."""
+    if not verdict.eligible or not verdict.cost:
+        return ""
+    return f"vous paieriez environ {explain.money(round(verdict.cost))} par mois pour votre foyer"
+
+
 def kept_checks(benefit: Benefit, facts: Mapping[str, Any]) -> list[str]:
     """The checks OpenFisca cannot settle: facts nobody asks (see the module's docstring)."""
     checks: list[str] = []
@@ -124,7 +136,7 @@ def apply(result: Any, catalogue: Catalogue, benefit: Benefit, facts: Mapping[st
         # The questionnaire is not over: more answers could change OpenFisca's verdict too.
         return _update(result, estimate=estimate)
     label = explain.benefit_label(benefit)
-    amount = amount_phrase(estimate)
+    amount = amount_phrase(estimate) or cost_phrase(verdict)
     if not verdict.eligible:
         agrees = result.status == NOT_NOW
         rule_reasons = result.explainer

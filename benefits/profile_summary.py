@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benefits.catalogue_loader import load_catalogue, load_questions
+from benefits.household import expand
 
 UNKNOWN = "unknown"
 
@@ -26,6 +27,8 @@ def _label(question_id: str, value: Any) -> str:
 
 def profile_summary(profile: dict[str, Any], commune_name: str | None = None) -> list[str]:
     """Lines such as '68 ans', 'Seul(e), 2 enfant(s) (3 et 7 ans)', in plain words for staff."""
+    profile = {**profile, **expand(profile)}   # pregnant, children_disabled... from the grouped answers
+
     def known(key: str) -> bool:
         return profile.get(key) not in (None, UNKNOWN)
 
@@ -58,7 +61,7 @@ def profile_summary(profile: dict[str, Any], commune_name: str | None = None) ->
         if known("partner_age"):
             partner.append(f"{profile['partner_age']} ans")
         if known("partner_work"):
-            partner.append(_label("partner_work", profile["partner_work"]))
+            partner.append(_label("work", profile["partner_work"]))
         if known("partner_income_kinds"):
             partner.append(f"revenus : {_label('partner_income_kinds', profile['partner_income_kinds'])}")
         if known("partner_disability") and profile["partner_disability"] != "none":
@@ -74,6 +77,12 @@ def profile_summary(profile: dict[str, Any], commune_name: str | None = None) ->
         lines.append(f"Activité : {_label('work', profile['work'])}")
     if known("disability") and profile["disability"] != "none":
         lines.append(f"Handicap : {_label('disability', profile['disability'])}")
+    elif "self" in (profile.get("disabled_people") or []):
+        lines.append("Handicap reconnu (taux non précisé)")
+    situations = [text for key, text in (("pregnant", "grossesse en cours"), ("widowed", "veuf ou veuve"),
+                                         ("needs_daily_help", "besoin d'aide au quotidien")) if profile.get(key) is True]
+    if situations:
+        lines.append("Situation : " + ", ".join(situations))
     if commune_name:
         lines.append(f"Commune : {commune_name}")
     return lines

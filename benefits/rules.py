@@ -16,6 +16,7 @@ from typing import Any
 
 from benefits import children as _children
 from benefits import communes as _communes
+from benefits import household as _household
 
 Truth = bool | None
 UNKNOWN_ANSWER = "unknown"
@@ -63,7 +64,19 @@ DERIVED_FACTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "children_school": (SET, ("children_count", "children_ages", "children_school")),
     "epci": (SCALAR, ("commune",)),
     "departement": (SCALAR, ("commune",)),
+    # Read from the grouped questions (benefits/household.py): "Êtes-vous dans une de ces
+    # situations ?" and "Qui a un handicap reconnu ?".
+    "pregnant": (SCALAR, _household.DERIVED_FROM["pregnant"]),
+    "widowed": (SCALAR, _household.DERIVED_FROM["widowed"]),
+    "needs_daily_help": (SCALAR, _household.DERIVED_FROM["needs_daily_help"]),
+    "disabled_people": (SET, _household.DERIVED_FROM["disabled_people"]),
+    "children_disabled": (NUMBER, _household.DERIVED_FROM["children_disabled"]),
+    # Whether the work situation is still to ask (not implied by the kinds of income).
+    "work_open": (SCALAR, _household.DERIVED_FROM["work_open"]),
 }
+# Their types, for reading a value an older profile still holds under that key.
+DERIVED_ANSWER_TYPES = {"pregnant": "yes_no", "widowed": "yes_no", "needs_daily_help": "yes_no",
+                        "disabled_people": "multi_choice", "children_disabled": "count", "work_open": "yes_no"}
 
 # A derived fact settled once one question is answered, even "je ne sais pas": the household's
 # total given directly makes the amounts by type useless to the rules.
@@ -625,10 +638,18 @@ class FactBuilder:
 
     def build(self, profile: Mapping[str, Any]) -> dict[str, Any]:
         facts: dict[str, Any] = {}
+        # The keys the grouped questions settle (benefits/household.py), under the answers given.
+        derived = _household.expand(profile)
         for question in self.questions:
-            value = coerce(question.type, profile.get(question.id))
+            value = coerce(question.type, profile.get(question.id, derived.get(question.id)))
+            if value is None and question.id in derived:
+                value = coerce(question.type, derived[question.id])
             if value is not None:
                 facts[question.id] = value
+        for key, question_type in DERIVED_ANSWER_TYPES.items():
+            value = coerce(question_type, profile.get(key, derived.get(key)))
+            if value is not None:
+                facts[key] = value
         # A question that will never be asked takes its skipped value (no children -> no ages).
         for _ in range(2):
             for question in self.questions:

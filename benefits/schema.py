@@ -165,6 +165,9 @@ class Button(_Strict):
     value: Any
     phrase: str | None = None   # who the value describes: "les locataires"
     fact: str | None = None     # how the value reads in a reason: "locataire"
+    # Shown only when this holds (rule language; unknown counts as shown): "Veuf ou veuve" only
+    # to a person who lives alone. A value never shown takes its meaning from the other answers.
+    shown_when: list[Any] = []
 
     @property
     def payload(self) -> Any:

@@ -151,6 +151,26 @@ def merge(situations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def _expecting(situation: Mapping[str, Any]) -> bool:
+    """A pregnancy in the household (the builder sets `enceinte` on the pregnant person)."""
+    return any(any((person.get("enceinte") or {}).values()) for person in situation.get("individus", {}).values())
+
+
+UNBORN_ID = "enfant_a_naitre"
+UNBORN_MONTHS = 2   # OpenFisca's paje_naissance: paid for the children born two months after the period
+
+
+def with_unborn_child(situation: Mapping[str, Any], period: str) -> dict[str, Any]:
+    """The household with the expected baby in the family, born UNBORN_MONTHS after `period`."""
+    year, month = int(period[:4]), int(period[5:]) + UNBORN_MONTHS
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    out = {key: dict(value) if isinstance(value, dict) else value for key, value in situation.items()}
+    out["individus"] = {**situation["individus"], UNBORN_ID: {"date_naissance": {"ETERNITY": f"{year:04d}-{month:02d}-01"}}}
+    out["familles"] = {famille_id: {**famille, "enfants": [*famille.get("enfants", []), UNBORN_ID]}
+                       for famille_id, famille in situation.get("familles", {}).items()}
+    return out
+
+
 def _household_of(ids: Sequence[str]) -> list[int]:
     return [int(i[1:i.index("_")]) for i in ids]
 
@@ -169,21 +189,33 @@ class Calculator:
         """Per household: catalogue id -> {eligible, monthly, yearly}. Raises on a bad situation."""
         from openfisca_core.simulation_builder import SimulationBuilder
 
+        count = len(situations)
+        raw: dict[str, list[float]] = {}
+        items = [item for item in self.mapping.values() if not item.with_unborn]
+        self._calculate(SimulationBuilder, situations, list(range(count)), period, items, raw, count)
+        unborn_items = [item for item in self.mapping.values() if item.with_unborn]
+        for item in unborn_items:
+            raw[item.id] = [0.0] * count
+        expecting = [index for index, situation in enumerate(situations) if _expecting(situation)]
+        if unborn_items and expecting:
+            with_baby = [with_unborn_child(situations[index], period) for index in expecting]
+            self._calculate(SimulationBuilder, with_baby, expecting, period, unborn_items, raw, count)
+        return [self._read(raw, index) for index in range(count)]
+
+    def _calculate(self, builder, situations: Sequence[Mapping[str, Any]], indexes: Sequence[int], period: str,
+                   items: Sequence[Computed], raw: dict[str, list[float]], count: int) -> None:
+        """Computes `items` for `situations` (households `indexes` of the batch) into `raw`."""
         merged = merge(situations)
         if self.short_graph:
             merged = shorten(merged, period)
-        simulation = SimulationBuilder().build_from_entities(self.tbs, merged)
-        count = len(situations)
-        raw: dict[str, list[float]] = {}
-        for item in self.mapping.values():
+        simulation = builder().build_from_entities(self.tbs, merged)
+        for item in items:
             at = period if item.period == "month" else period[:4]
             values = simulation.calculate(item.variable, at)
             population = simulation.populations[item.entity]
-            totals = [0.0] * count
+            totals = raw.setdefault(item.id, [0.0] * count)
             for household, value in zip(_household_of(population.ids), values.tolist(), strict=True):
-                totals[household] += float(value)
-            raw[item.id] = totals
-        return [self._read(raw, index) for index in range(count)]
+                totals[indexes[household]] += float(value)
 
     def _read(self, raw: Mapping[str, list[float]], index: int) -> dict[str, dict]:
         results: dict[str, dict] = {}
@@ -200,6 +232,9 @@ class Calculator:
                 "monthly": None if monthly is None else round(monthly, 2),
                 "yearly": None if yearly is None else round(yearly, 2),
             }
+            if item.kind == "cost":
+                # What the household pays each month (the CSS's participation), not an amount received.
+                results[item.id]["cost"] = round(value, 2) if eligible else None
         for item in self.mapping.values():
             if item.unless and results[item.unless]["eligible"]:
                 results[item.id]["eligible"] = False

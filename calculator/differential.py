@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from benefits.household import grouped_answers
 from calculator.mapping import load_mapping
 from calculator.situation import school_from_age
 
@@ -125,6 +126,7 @@ def generate(n: int, seed: int = 54) -> list[dict[str, Any]]:
                       "scholarship": kind == "student" and rng.random() < 0.4, "widowed": False,
                       "needs_daily_help": age >= 80 and rng.random() < 0.4,
                       "health_cover": rng.choice(["none", "private", "private"])})
+        truth.update(grouped_answers(truth))
         truth["_type"] = kind
         households.append(truth)
     return households
@@ -139,10 +141,16 @@ def _incomes(truth: dict[str, Any], income: Mapping[str, float], prefix: str) ->
 
 def interview(truth: Mapping[str, Any], catalogue=None) -> tuple[dict[str, Any], int]:
     """The profile the bot gets by asking its own questions, answered from the truth."""
+    profile, asked = interview_ids(truth, catalogue)
+    return profile, len(asked)
+
+
+def interview_ids(truth: Mapping[str, Any], catalogue=None) -> tuple[dict[str, Any], list[str]]:
+    """`interview`, with the ids of the questions asked, in order."""
     from benefits import next_question
     profile: dict[str, Any] = {}
-    asked = 0
-    while asked < MAX_QUESTIONS:
+    asked: list[str] = []
+    while len(asked) < MAX_QUESTIONS:
         question = next_question(profile, catalogue)
         if question is None:
             break
@@ -153,7 +161,7 @@ def interview(truth: Mapping[str, Any], catalogue=None) -> tuple[dict[str, Any],
             # A question the truth has no answer for and that refuses "je ne sais pas": stop there.
             break
         profile[question.id] = value
-        asked += 1
+        asked.append(question.id)
     return profile, asked
 
 
@@ -220,7 +228,7 @@ class Figures:
             f"  strict recall {self.recall:.3f}   precision {self.precision:.3f}   false 'no' {self.false_no}",
             f"  amount relative error: median {self.quantile(0.5):.1%}  p90 {self.quantile(0.9):.1%}"
             f"  (on {len(self.errors)} amounts; {self.no_amount} likely-and-paid without an amount)",
-            f"  questions asked: median {statistics.median(qs):.0f}  max {max(qs)}",
+            f"  questions asked: median {statistics.median(qs):g}  max {max(qs)}",
         ]
 
 

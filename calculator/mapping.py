@@ -16,7 +16,7 @@ MAPPING_PATH = Path(__file__).resolve().parent / "benefits.yml"
 ENTITIES = ("famille", "individu", "menage")
 PERIODS = ("month", "year")
 KINDS = ("monthly", "yearly", "one_off", "eligibility", "cost")
-FIELDS = {"variable", "entity", "period", "kind", "unless"}
+FIELDS = {"variable", "entity", "period", "kind", "unless", "with_unborn"}
 
 
 class MappingError(ValueError):
@@ -31,6 +31,7 @@ class Computed:
     period: str = "month"
     kind: str = "monthly"
     unless: str | None = None
+    with_unborn: bool = False   # computed with the expected baby in the family (prime à la naissance)
 
     @property
     def has_amount(self) -> bool:
@@ -52,6 +53,8 @@ def _check(path: Path, benefit_id: object, spec: object, ids: set[str]) -> Compu
     for field, allowed in (("entity", ENTITIES), ("period", PERIODS), ("kind", KINDS)):
         if field in spec and spec[field] not in allowed:
             raise MappingError(f"{where}: field '{field}' must be one of {', '.join(allowed)}, got {spec[field]!r}")
+    if not isinstance(spec.get("with_unborn", False), bool):
+        raise MappingError(f"{where}: field 'with_unborn' must be true or false, got {spec['with_unborn']!r}")
     unless = spec.get("unless")
     if unless is not None and unless not in ids:
         raise MappingError(f"{where}: field 'unless' names {unless!r}, which is not an id of this file")

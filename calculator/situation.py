@@ -16,7 +16,10 @@ Defaults when a key is missing or "unknown" (so that a partial profile still com
 client only asks for a computation once `ready(profile)` holds):
 - incomes by type missing: `income_monthly` is split evenly among `income_kinds` (benefits and
   none excluded), all of it the resident's; no kind known: salary.
-- partner's age: the resident's; partner's work: "other"; partner's disability: none.
+- the grouped answers (situations, disability_who, work implied by the kinds of income) are
+  turned into the keys below by `benefits.household.expand`, the engine's own derivation.
+- partner's age: the resident's; partner's work: implied by the partner's kinds of income
+  (`benefits.household.implied_work`), else "other"; partner's disability: none.
 - `children_school`: derived from the age (Code de l'éducation L131-1, classes by age).
 - `rent` missing for a tenant: 0 (no housing aid computed rather than an invented one).
 - commune missing: Nancy (54395), the most populated commune of the 54.
@@ -29,6 +32,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from benefits.household import expand
 
 UNKNOWN = "unknown"
 DEFAULT_COMMUNE = "54395"
@@ -209,6 +214,8 @@ def build_situation(profile: Mapping[str, Any], period: str | None = None) -> di
     if not _PERIOD.match(period):
         raise ValueError(f"period must be YYYY-MM, got {period!r}")
     profile = profile if isinstance(profile, Mapping) else {}
+    # The keys the grouped questions settle (pregnant, children_disabled, work...), in one place.
+    profile = {**profile, **expand(profile)}
     year = int(period[:4])
     months = months_back(period, year - HISTORY_YEARS)
 

@@ -30,6 +30,7 @@ MAX_TEXT = service.service.MAX_TEXT
 
 question_by_id = service.question_by_id
 can_ask = service.can_ask
+visible_buttons = service.visible_buttons   # "Veuf ou veuve" only to a person who lives alone
 why = service.why
 
 

@@ -26,6 +26,7 @@ from guide.encounter import (
     question_by_id,
     read_answer,
     recap,
+    visible_buttons,
     why,
 )
 from guide.encounter import apply_answer as store_answer
@@ -89,7 +90,7 @@ def _question_page(request: Request, encounter: Encounter, question, *, error: s
     correcting = question.id in encounter.profile
     count = answered_count(encounter.profile)
     refining = encounter.budget > FIRST_RESULTS_AFTER
-    buttons = [(str(b.value), button_title(question, b.value)) for b in question.buttons]
+    buttons = [(str(b.value), button_title(question, b.value)) for b in visible_buttons(question, encounter.profile)]
     if question.type == "yes_no" and not buttons:
         buttons = [("oui", "Oui"), ("non", "Non")]
     current = None

@@ -23,6 +23,7 @@ from questionnaire.service import (
     question_by_id,
     recap,
     refine,
+    visible_buttons,
 )
 from questionnaire.state import FIRST_RESULTS_AFTER, REFINE_BUDGET, State
 
@@ -52,5 +53,6 @@ __all__ = [
     "question_by_id",
     "recap",
     "refine",
+    "visible_buttons",
     "why",
 ]

@@ -127,6 +127,16 @@ def can_ask(question: Question, profile: dict[str, Any]) -> bool:
     return compiled.asked_when.eval(catalogue.facts.build(profile)) is not False
 
 
+def visible_buttons(question: Question, profile: dict[str, Any]) -> list[Any]:
+    """The question's buttons to show this person (`shown_when`: "Veuf ou veuve" only to a
+    person who lives alone, "Mon conjoint" only to a couple)."""
+    catalogue = load_catalogue()
+    compiled = catalogue.questions_by_id.get(question.id)
+    if compiled is None or not compiled.shown_when:
+        return list(question.buttons)
+    return compiled.visible_buttons(catalogue.facts.build(profile))
+
+
 def parser_options(question: Question, profile: dict[str, Any]) -> Any:
     """What answers.parse needs: the synonyms table of answers/data/synonyms.yml when there is
     one, else the button titles; the number of children for their ages."""
@@ -483,12 +493,13 @@ def present(state: State, *, candidates: list[tuple[str, str]] | None = None) ->
     else:
         state.asked, state.streak, state.tries, state.selected = question.id, 1, 0, []
     multi = question.type == "multi_choice"
+    shown = visible_buttons(question, state.profile)
     if multi:
-        choices = [Choice(str(b.value), b.title, str(b.value) in state.selected) for b in question.buttons]
+        choices = [Choice(str(b.value), b.title, str(b.value) in state.selected) for b in shown]
     elif question.type == "yes_no" and not question.buttons:
         choices = [Choice("oui", "Oui"), Choice("non", "Non")]
     else:
-        choices = [Choice(str(b.value), b.title) for b in question.buttons]
+        choices = [Choice(str(b.value), b.title) for b in shown]
     correcting = question.id in state.profile and state.profile[question.id] is not None
     current = display_value(question, state.profile[question.id]) if correcting else None
     return Prompt("question", question=question, text=question.text, note=note,

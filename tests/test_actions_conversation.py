@@ -139,9 +139,9 @@ def test_a_finished_questionnaire_is_counted_anonymously(app_db):
     _, dispatcher = run_action(ask, make_tracker(slots))
     assert "accompagnant" in texts(dispatcher)
     profile = {k: v for k, v in RETIRED_ALONE.items() if k != "profile_complete"}
-    done = make_tracker({**profile, "guide_mode": True, "question_budget": 99, "pregnant": False,
-                         "current_benefits": ["none"], "scholarship": False, "widowed": False,
-                         "needs_daily_help": False, "health_cover": "private", "requested_slot": "commune"},
+    done = make_tracker({**profile, "guide_mode": True, "question_budget": 99, "situations": ["none"],
+                         "current_benefits": ["none"], "scholarship": False,
+                         "health_cover": "private", "requested_slot": "commune"},
                         "nancy", channel="telegram")
     run_action(ValidateProfileForm(), done)
     with session_scope(app_db) as session:

@@ -138,8 +138,8 @@ def test_urgent_message_is_always_rejected():
 def test_finished_profile_ends_the_form():
     profile = {"age": 68, "household": "alone", "children_count": 0, "income_monthly": 720,
                "income_kinds": ["pension"], "housing": "tenant", "rent": 450, "work": "retired",
-               "disability": "none", "commune": "54395", "pregnant": False, "current_benefits": ["none"],
-               "scholarship": False, "widowed": False, "needs_daily_help": False, "health_cover": "unknown"}
+               "disability": "none", "commune": "54395", "situations": ["none"], "current_benefits": ["none"],
+               "scholarship": False, "health_cover": "unknown"}
     events, _ = run_action(FORM, make_tracker({**profile, "requested_slot": "commune"}, "nancy"))
     slots = slot_events(events)
     assert slots["requested_slot"] is None and slots["profile_complete"] is True

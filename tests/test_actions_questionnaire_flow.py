@@ -88,16 +88,30 @@ def test_first_question_carries_the_introduction_and_progress():
 
 
 def test_yes_no_question_has_oui_non_buttons():
-    chat = Chat({"age": 30, "household": "couple", "children_count": 1, "children_ages": [2],
-                 "income_monthly": 1500, "income_kinds": ["salary"], "housing": "tenant", "rent": 600})
-    # Ask the pregnancy question directly, as the form would.
-    events, dispatcher = run_action(ASKS["pregnant"](), make_tracker({**chat.slots, "requested_slot": "pregnant"}))
+    chat = Chat({"age": 20, "household": "alone", "children_count": 0, "income_kinds": ["none"],
+                 "housing": "hosted", "work": "student"})
+    # Ask the scholarship question directly, as the form would.
+    events, dispatcher = run_action(ASKS["scholarship"](), make_tracker({**chat.slots, "requested_slot": "scholarship"}))
     titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
     assert titles[:2] == ["Oui", "Non"]
-    chat.slots["requested_slot"] = "pregnant"
+    chat.slots["requested_slot"] = "scholarship"
     chat.messages.append(dispatcher.messages[0])
     chat.tap("Oui")
-    assert chat.slots["pregnant"] is True
+    assert chat.slots["scholarship"] is True
+
+
+def test_the_situations_question_offers_only_the_choices_that_apply():
+    couple = {"age": 40, "household": "couple", "children_count": 0, "income_kinds": ["salary"],
+              "income_salary": 1500, "partner_income_kinds": ["none"], "housing": "owner", "commune": "54395"}
+    events, dispatcher = run_action(ASKS["situations"](), make_tracker({**couple, "requested_slot": "situations"}))
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert "Handicap reconnu (vous ou un proche)" in titles and "Grossesse en cours" in titles
+    assert "Veuf ou veuve" not in titles and "C'est tout" in titles   # a couple is not asked about widowhood
+    alone = {**couple, "household": "alone", "age": 70}
+    alone.pop("partner_income_kinds")
+    events, dispatcher = run_action(ASKS["situations"](), make_tracker({**alone, "requested_slot": "situations"}))
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert "Veuf ou veuve" in titles and "Grossesse en cours" not in titles
 
 
 def test_every_prompt_keeps_to_eight_buttons_unless_its_own_choices_need_more():

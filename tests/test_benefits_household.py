@@ -40,13 +40,13 @@ def conversation(persona: dict, catalogue, limit: int = 40) -> tuple[list[str], 
 SINGLE_TENANT = {
     "age": 45, "household": "alone", "children_count": 0, "income_kinds": ["salary"], "income_salary": 1100,
     "housing": "tenant", "rent": 520, "work": "employed", "disability": "none", "commune": "54395",
-    "pregnant": False, "widowed": False, "health_cover": "private",
+    "situations": ["none"], "health_cover": "private",
 }
 COUPLE = {
     "age": 50, "household": "couple", "children_count": 0, "income_kinds": ["salary"], "income_salary": 1300,
-    "housing": "owner", "work": "employed", "disability": "none", "commune": "54395", "pregnant": False,
-    "health_cover": "private", "partner_age": 52, "partner_work": "unable", "partner_disability": "rate_80_plus",
-    "partner_income_kinds": ["benefits"], "current_benefits": ["none"], "needs_daily_help": False,
+    "housing": "owner", "work": "employed", "commune": "54395", "situations": ["disability"],
+    "disability_who": ["partner"], "health_cover": "private", "partner_age": 52, "partner_disability": "rate_80_plus",
+    "partner_income_kinds": ["benefits"], "current_benefits": ["none"],
 }
 
 
@@ -68,10 +68,13 @@ def test_an_owner_is_never_asked_the_rent_a_tenant_is(catalogue):
 
 def test_a_couple_is_asked_the_partner_disability_and_the_partner_aah_is_found(catalogue):
     asked, profile = conversation(COUPLE, catalogue)
-    assert {"partner_disability", "partner_income_kinds"} <= set(asked)
+    assert {"situations", "disability_who", "partner_disability", "partner_income_kinds"} <= set(asked)
+    assert "disability" not in asked          # the resident is not the one with a disability
     assert statuses(profile, catalogue)["aah"] == "likely"
     # The same couple without a disabled partner: no AAH.
     assert statuses({**COUPLE, "partner_disability": "none"}, catalogue)["aah"] == "not_now"
+    resident_only = {k: v for k, v in COUPLE.items() if k != "partner_disability"}
+    assert statuses({**resident_only, "disability_who": ["self"], "disability": "none"}, catalogue)["aah"] == "not_now"
 
 
 def test_a_partner_of_65_opens_the_aspa(catalogue):
@@ -93,11 +96,16 @@ def test_an_invalidity_pension_opens_the_asi(catalogue):
 
 
 def test_children_disability_only_with_children_and_it_decides_the_aeeh(catalogue):
-    assert "children_disabled" not in conversation(SINGLE_TENANT, catalogue)[0]
-    family = {**SINGLE_TENANT, "children_count": 1, "children_ages": [8], "children_disabled": 1}
-    assert "children_disabled" in conversation(family, catalogue)[0]
+    assert "disability_who" not in conversation(SINGLE_TENANT, catalogue)[0]
+    family = {**SINGLE_TENANT, "children_count": 1, "children_ages": [8], "situations": ["disability"],
+              "disability_who": ["child"]}
+    asked = conversation(family, catalogue)[0]
+    assert "disability_who" in asked and "disability" not in asked
     assert statuses(family, catalogue)["aeeh"] == "likely"
-    assert statuses({**family, "children_disabled": 0}, catalogue)["aeeh"] == "not_now"
+    assert statuses({**family, "situations": ["none"], "disability_who": None}, catalogue)["aeeh"] == "not_now"
+    # An older profile's count still counts.
+    old = {k: v for k, v in family.items() if k not in ("situations", "disability_who")}
+    assert statuses({**old, "children_disabled": 1}, catalogue)["aeeh"] == "likely"
 
 
 def test_school_level_read_from_the_age_asked_only_when_it_leaves_a_doubt(catalogue):
@@ -412,7 +420,8 @@ def test_summary_for_the_team_shows_the_derived_income_and_the_partner():
                              "income_salary": 1300, "partner_income_kinds": ["pension"],
                              "partner_income_pension": 500, "partner_age": 67, "partner_disability": "none"})
     assert f"Revenus du foyer : 1{' '}800 € par mois (Salaire)" in lines
-    assert "Conjoint(e) : 67 ans, revenus : Retraite" in lines
+    # The partner's work is read from the kinds of income (a pension at 67: retired).
+    assert "Conjoint(e) : 67 ans, Retraité(e), revenus : Retraite" in lines
 
 
 def test_sync_domain_finds_what_the_domain_lacks():
@@ -437,3 +446,23 @@ def test_sync_domain_finds_what_the_domain_lacks():
     rewritten = module._write(stripped, ids, module.differences(yaml.safe_load(stripped), ids))
     assert not any(module.differences(yaml.safe_load(rewritten), ids).values())
     assert "# Conversation state kept by the actions." in rewritten
+
+
+def test_the_css_with_participation_says_what_the_household_would_pay(catalogue):
+    # OpenFisca models the participation (what the household pays), not an amount received.
+    person = {**PERSON, "income_salary": 1250, "health_cover": "none"}
+    national = {"css_participative": {"eligible": True, "monthly": None, "cost": 22.0},
+                "css_gratuite": {"eligible": False, "monthly": None}}
+    css = evaluate(person, catalogue, national).by_id["css_participative"]
+    assert css.status == "likely" and css.estimate is None
+    assert css.reasons[-1].endswith(f"vous paieriez environ 22{NB}€ par mois pour votre foyer.")
+
+
+def test_the_prime_a_la_naissance_is_openfiscas_for_a_pregnancy(catalogue):
+    assert catalogue.by_id["paje_prime_naissance"].entry.computed_by == "openfisca"
+    expecting = {**PERSON, "situations": ["pregnant"]}
+    national = {"paje_prime_naissance": {"eligible": True, "monthly": 91.55, "yearly": 1098.57}}
+    prime = evaluate(expecting, catalogue, national).by_id["paje_prime_naissance"]
+    assert prime.status == "likely" and prime.estimate.value == 1098.57 and prime.estimate.period == "one_off"
+    assert prime.reasons[-1].endswith(f"environ 1{NB}099{NB}€ en une fois.")
+    assert statuses({**PERSON, "situations": ["none"]}, catalogue)["paje_prime_naissance"] == "not_now"

@@ -56,9 +56,9 @@ EXTRA_ENTRIES = {
                                   f"      - needs_check: {CHILD_CHECK}"),
                       kind="monthly", amount="  value: 150\n"),
     # A big amount and a small one, each decided by one question of its own.
-    "t_big": _entry("t_big", "Grosse aide (test)", conditions="\n  - widowed: {equals: true}",
+    "t_big": _entry("t_big", "Grosse aide (test)", conditions="\n  - health_cover: {in: [none]}",
                     kind="monthly", amount="  value: 800\n"),
-    "t_small": _entry("t_small", "Petite aide (test)", conditions="\n  - pregnant: {equals: true}",
+    "t_small": _entry("t_small", "Petite aide (test)", conditions="\n  - situations: {includes: pregnant}",
                       kind="one_off", amount="  value: 20\n"),
 }
 
@@ -77,7 +77,7 @@ def cat(tmp_path_factory):
 PERSON = {
     "age": 40, "household": "alone", "children_count": 0, "income_monthly": 500, "income_kinds": ["none"],
     "housing": "hosted", "work": "job_seeker", "disability": "none", "commune": "54395",
-    "widowed": False, "pregnant": False,
+    "health_cover": "private", "situations": ["none"],
 }
 
 
@@ -150,7 +150,7 @@ def test_ranking_money_first_services_for_all_last_rare_checks_last(cat):
 
 
 def test_unknowns_that_answers_decide_come_before_those_to_check(cat):
-    profile = {k: v for k, v in PERSON.items() if k not in ("widowed",)}
+    profile = {k: v for k, v in PERSON.items() if k not in ("health_cover",)}
     profile.update(children_count=1, children_ages=[4])
     unknown = evaluate(profile, cat).unknown
     kinds = [r.to_check for r in unknown]
@@ -167,10 +167,10 @@ def test_a_check_asks_no_question(cat):
 
 
 def test_the_larger_amount_is_asked_first(cat):
-    profile = {k: v for k, v in PERSON.items() if k not in ("widowed", "pregnant")}
+    profile = {k: v for k, v in PERSON.items() if k not in ("health_cover", "situations")}
     scores = question_scores(profile, cat)
-    assert scores["widowed"] > scores["pregnant"]
-    assert next_question(profile, cat).id == "widowed"
+    assert scores["health_cover"] > scores["situations"]
+    assert next_question(profile, cat).id == "health_cover"
 
 
 def test_an_entry_to_check_weighs_less_than_the_same_money_without_check(cat):

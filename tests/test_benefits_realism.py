@@ -28,6 +28,7 @@ import statistics
 import pytest
 
 from benefits import evaluate, load_catalogue, next_question, statuses
+from benefits.household import grouped_answers
 
 L, N, U = "likely", "not_now", "unknown"
 
@@ -37,7 +38,9 @@ COMMON = {"disability": "none", "pregnant": False, "widowed": False, "needs_dail
 
 
 def persona(**answers):
-    return {**COMMON, **answers}
+    # Written with the facts (pregnant, widowed...); the resident answers the grouped questions.
+    facts = {**COMMON, **answers}
+    return {**facts, **grouped_answers(facts)}
 
 
 PERSONAS: dict[str, dict] = {
@@ -141,8 +144,9 @@ EXPECTED: dict[str, dict[str, str]] = {
         "rsa": N,
         # Complément familial: 3 children aged 3 or more; here one is 2 (F13214).
         "complement_familial": N,
-        # CMG needs a childminder; PreParE needs to stop work; AEEH a disabled child: to check.
-        "cmg": U, "prepare": U, "aeeh": U,
+        # CMG needs a childminder; PreParE needs to stop work: to check. AEEH: no disability was
+        # ticked in "Êtes-vous dans une de ces situations ?", so no disabled child.
+        "cmg": U, "prepare": U, "aeeh": N,
         "ame": U, "ada": U,
     },
     "single_mother_rsa_private_tenant_saint_max": {

@@ -70,3 +70,30 @@ async def test_senior_with_small_pension_gets_aspa(calculator):
     assert national["aspa"]["eligible"] is True
     # ASPA counts the gross pension (≈ 700 / 0.909): differential amount well below the ceiling.
     assert 200 < national["aspa"]["monthly"] < plafond - 700 + 1
+
+
+async def test_a_pregnancy_opens_the_prime_a_la_naissance_and_nothing_else_counts_the_baby(calculator):
+    # CSS L531-2: the prime is paid in the 7th month of pregnancy, 2,2975 BMAF (less the CRDS),
+    # under a ceiling (here a low salary). OpenFisca's paje_naissance, computed with the expected
+    # baby in the family; the other benefits are computed without it.
+    mother = {"age": 28, "household": "alone", "children_count": 0, "income_kinds": ["salary"],
+              "income_salary": 1200, "housing": "tenant", "rent": 500, "commune": "54395"}
+    expecting = await client.results({**mother, "situations": ["pregnant"]}, timeout=120, period=PERIOD)
+    alone = await client.results({**mother, "situations": ["none"]}, timeout=120, period=PERIOD)
+    bmaf = parameter("prestations_sociales/prestations_familiales/bmaf/bmaf.yaml", PERIOD)
+    assert expecting["paje_prime_naissance"]["eligible"] is True
+    assert expecting["paje_prime_naissance"]["yearly"] == pytest.approx(2.2975 * bmaf, rel=0.01)
+    assert alone["paje_prime_naissance"]["eligible"] is False
+    assert expecting["paje_allocation_base"]["eligible"] is False      # the baby is not born yet
+    assert expecting["allocations_familiales"] == alone["allocations_familiales"]
+
+
+async def test_the_css_with_participation_gives_what_the_household_pays(calculator):
+    # CSS L861-1 and D861-3: 8 € a month per person under 30, 14 € from 30 to 49 (outside Alsace-Moselle).
+    couple = {"age": 35, "household": "couple", "partner_age": 27, "children_count": 0, "income_kinds": ["salary"],
+              "income_salary": 1500, "partner_income_kinds": ["none"], "housing": "social_tenant", "rent": 450,
+              "situations": ["none"], "commune": "54395"}
+    national = await client.results(couple, timeout=120, period=PERIOD)
+    css = national["css_participative"]
+    assert css["eligible"] is True and css["monthly"] is None
+    assert css["cost"] == pytest.approx(14 + 8)

@@ -113,3 +113,36 @@ def test_mapping_ids_exist_in_catalogue_and_validation_errors():
         parse_mapping({"rsa": {"variable": "rsa", "amount": 1}})
     with pytest.raises(MappingError, match="'unless' names"):
         parse_mapping({"css": {"variable": "x", "unless": "nothing"}})
+
+
+def test_the_grouped_answers_reach_the_situation():
+    # benefits.household.expand: the same derivation as the engine's facts.
+    profile = {"age": 41, "household": "couple", "partner_age": 44, "children_count": 2, "children_ages": [9, 4],
+               "income_kinds": ["salary"], "income_salary": 1300, "partner_income_kinds": ["unemployment"],
+               "partner_income_unemployment": 800, "housing": "tenant", "rent": 600, "commune": "54395",
+               "situations": ["disability", "pregnant"], "disability_who": ["partner", "child"],
+               "partner_disability": "rate_80_plus"}
+    s = build_situation(profile, PERIOD)
+    me, partner = s["individus"]["demandeur"], s["individus"]["conjoint"]
+    assert me["enceinte"][PERIOD] is True
+    assert me["activite"][PERIOD] == "actif"             # a salary at 41: employed, not asked
+    assert partner["activite"][PERIOD] == "chomeur"      # unemployment benefit alone: job seeker
+    assert "handicap" not in me and partner["taux_incapacite"][PERIOD] == 0.8
+    assert s["individus"]["enfant_1"]["handicap"][PERIOD] is True and "handicap" not in s["individus"]["enfant_2"]
+    # An answer given wins over what the grouped answers imply.
+    assert build_situation({**profile, "work": "student"}, PERIOD)["individus"]["demandeur"]["activite"][PERIOD] == "etudiant"
+    assert "enceinte" not in build_situation({**profile, "situations": ["none"]}, PERIOD)["individus"]["demandeur"]
+
+
+def test_with_unborn_child_adds_the_baby_to_the_family_only():
+    from calculator.compute import _expecting, with_unborn_child
+
+    s = build_situation({**BASE, "situations": ["pregnant"]}, PERIOD)
+    assert _expecting(s) and not _expecting(build_situation(BASE, PERIOD))
+    baby = with_unborn_child(s, PERIOD)
+    assert baby["individus"]["enfant_a_naitre"] == {"date_naissance": {"ETERNITY": "2027-02-01"}}
+    assert baby["familles"]["famille"]["enfants"] == ["enfant_a_naitre"]
+    assert "enfant_a_naitre" not in s["individus"] and s["familles"]["famille"]["enfants"] == []
+    assert "enfant_a_naitre" not in baby["menages"]["menage"]["enfants"]
+    with pytest.raises(MappingError, match="with_unborn"):
+        parse_mapping({"paje_prime_naissance": {"variable": "paje_naissance", "with_unborn": "yes"}})

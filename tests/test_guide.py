@@ -23,8 +23,8 @@ from guide.summary import MAX_RIGHTS
 from guide.summary_links import read_summary_token, summary_token, summary_url
 from guide.wording import GuideDataError, guide_questions, parse_guide_questions
 
-DELICATE = ("income_monthly", "income_salary", "disability", "housing", "pregnant", "widowed", "needs_daily_help",
-            "partner_disability", "children_disabled")
+DELICATE = ("income_monthly", "income_salary", "disability", "housing", "situations", "disability_who",
+            "partner_disability")
 
 # A retired woman met at the Saint-Max market; her figures must never reach the printout.
 INCOME, RENT = 873, 437
@@ -40,17 +40,15 @@ ANSWERS = {  # question id -> how the volunteer answers: typed text, a button, t
     "work": ("button", "retired"),
     "disability": ("button", "none"),
     "commune": ("text", "saint max"),
-    "widowed": ("button", "non"),
-    "needs_daily_help": ("text", "non"),
+    "situations": ("boxes", ["none"]),
     "health_cover": ("button", "none"),
     "current_benefits": ("boxes", ["none"]),
-    "pregnant": ("button", "non"),
 }
 PROFILE = {  # what those answers mean, for the checks
     "age": 68, "household": "alone", "children_count": 0, "income_pension": float(INCOME),
     "income_kinds": ["pension"], "housing": "tenant", "rent": float(RENT), "work": "retired",
-    "disability": "none", "commune": "54482", "widowed": False, "needs_daily_help": False,
-    "health_cover": "none", "current_benefits": ["none"], "pregnant": False,
+    "disability": "none", "commune": "54482", "situations": ["none"],
+    "health_cover": "none", "current_benefits": ["none"],
 }
 
 
@@ -241,6 +239,28 @@ def test_correction_forgets_answers_that_no_longer_apply(client):
     assert "Propriétaire" in recap and "437" not in recap  # an owner pays no rent
     # A question that makes no sense any more is not offered for correction.
     assert asked(client.get("/guide/question?q=rent")) != "rent"
+
+
+def test_the_situations_question_shows_only_the_choices_that_apply(client):
+    """The grouped multi-choice renders as boxes; "Veuf ou veuve" only for a person who lives alone,
+    "Mon conjoint" only for a couple (the questionnaire service's visible_buttons)."""
+    client.post("/guide/start")
+    for question_id, how in (("age", ("text", "40 ans")), ("household", ("button", "couple")),
+                             ("children_count", ("text", "aucun"))):
+        answer(client, question_id, how)
+    response = client.get("/guide/question?q=situations")
+    assert asked(response) == "situations"
+    text_ = page_text(response)
+    assert "Handicap reconnu" in text_ and "Grossesse" in text_ and "Aucune" in text_
+    assert "Veuvage" not in text_ and 'type="checkbox"' in response.text
+    response = answer(client, "situations", ("boxes", ["disability", "pregnant"]))
+    assert response.status_code == 200
+    response = client.get("/guide/question?q=disability_who")
+    assert asked(response) == "disability_who"
+    text_ = page_text(response)
+    assert "Mon conjoint ou ma conjointe" in text_ and "Un de mes enfants" not in text_
+    response = answer(client, "disability_who", ("boxes", ["partner"]))
+    assert asked(response) != "disability"          # the resident's rate is not asked
 
 
 def test_polite_errors(client):

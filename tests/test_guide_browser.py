@@ -52,13 +52,11 @@ ANSWERS = {
     "housing": ("text", "je suis locataire"),
     "rent": ("text", f"{RENT}"),
     "work": ("button", "Retraité(e)"),
-    "disability": ("button", "Non"),
+    "disability": ("button", "Pas de handicap"),
     "commune": ("text", "Saint-Max"),
-    "widowed": ("button", "Non"),
-    "needs_daily_help": ("button", "Non"),
+    "situations": ("boxes", ["Aucune"]),
     "health_cover": ("button", "Non, aucune"),
     "current_benefits": ("boxes", ["Aucune"]),
-    "pregnant": ("button", "Non"),
 }
 
 

@@ -46,8 +46,11 @@ ANSWERS = [
     ("work", "chui au chomage", "job_seeker"), ("work", "à la retraite", "retired"),
     ("disability", "rqth", "recognised_other"), ("disability", "non", "none"),
     ("commune", "saint max", "54482"), ("commune", "54000", "54395"),
-    ("pregnant", "oui", True), ("pregnant", "non pas du tout", False), ("pregnant", "ouais", True),
-    ("widowed", "nan", False), ("needs_daily_help", "je sais pas", "unknown"),
+    ("situations", "je suis enceinte", ["pregnant"]), ("situations", "non aucune", ["none"]),
+    ("situations", "veuve, et j'ai besoin d'aide pour la toilette", ["widowed", "daily_help"]),
+    ("situations", "mon fils a un handicap", ["disability"]),
+    ("disability_who", "mon mari", ["partner"]), ("disability_who", "moi et mon fils", ["self", "child"]),
+    ("disability", "80 %", "rate_80_plus"), ("disability", "je sais pas", "unknown"),
     ("current_benefits", "le rsa et l'apl", ["rsa", "apl"]),
     ("health_cover", "je sais pas", "unknown"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 
@@ -9,11 +10,13 @@ import httpx
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from calculator import client as calculator
 from core.settings import get_settings
 from privacy.logging_filter import install_redaction
 from web.lifecycle import lifespan
 
 log = logging.getLogger(__name__)
+CALCULATOR_HEALTH_TIMEOUT = 0.5   # seconds: a calculator that is down refuses the connection at once
 
 # Each adapter package exposes an APIRouter named `router`; missing ones are skipped so that
 # the web process still starts while a package is being built.
@@ -26,22 +29,30 @@ def create_app() -> FastAPI:
 
     @app.get("/health")
     async def health() -> JSONResponse:
+        """Rasa and the action server must answer; the calculator (OpenFisca) is reported but
+        optional: without it the bot answers from the catalogue rules, without exact amounts
+        ("status": "degraded", still 200)."""
         settings = get_settings()
         checks = {
             "rasa": f"{settings.rasa_url}/",
             "actions": f"http://127.0.0.1:{settings.actions_port}/health",
         }
-        result: dict[str, str] = {}
+
+        async def probe(client: httpx.AsyncClient, url: str) -> str:
+            try:
+                resp = await client.get(url)
+                return "ok" if resp.status_code == 200 else f"http {resp.status_code}"
+            except httpx.HTTPError:
+                return "down"
+
         async with httpx.AsyncClient(timeout=2) as client:
-            for name, url in checks.items():
-                try:
-                    resp = await client.get(url)
-                    result[name] = "ok" if resp.status_code == 200 else f"http {resp.status_code}"
-                except httpx.HTTPError:
-                    result[name] = "down"
-        healthy = all(v == "ok" for v in result.values())
-        return JSONResponse({"status": "ok" if healthy else "starting", **result},
-                            status_code=200 if healthy else 503)
+            found = await asyncio.gather(*(probe(client, url) for url in checks.values()),
+                                         calculator.healthy(timeout=CALCULATOR_HEALTH_TIMEOUT))
+        result: dict[str, str] = dict(zip(checks, found[:-1], strict=True))
+        result["calculator"] = "ok" if found[-1] else "down"
+        healthy = all(result[name] == "ok" for name in checks)
+        status = "starting" if not healthy else "ok" if result["calculator"] == "ok" else "degraded"
+        return JSONResponse({"status": status, **result}, status_code=200 if healthy else 503)
 
     for module_name in ROUTERS:
         try:

@@ -45,7 +45,7 @@ from territory import commune_by_code  # noqa: E402
 from tests.test_benefits_personas import PERSONAS  # noqa: E402
 
 MAX_TURNS = 60
-DEFAULTS = {"pregnant": "non", "widowed": "non", "scholarship": "non", "needs_daily_help": "non",
+DEFAULTS = {"situations": "aucune de ces situations", "disability_who": "moi", "scholarship": "non",
             "current_benefits": "aucune", "health_cover": "oui une mutuelle"}
 MUDDLED = {"income_kinds": "je touche {income} € par mois en tout, ma petite retraite plus la réversion de mon mari",
            "work": "je ne sais pas"}

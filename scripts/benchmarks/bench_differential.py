@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from calculator import client, launcher  # noqa: E402
-from calculator.differential import compare, generate, interview, openfisca_verdicts, rules_verdicts  # noqa: E402
+from calculator.differential import compare, generate, interview_ids, openfisca_verdicts, rules_verdicts  # noqa: E402
 from calculator.mapping import load_mapping  # noqa: E402
 from calculator.situation import build_situation  # noqa: E402
 
@@ -58,10 +58,14 @@ def run(n: int, seed: int, check_graph: bool = True, also: tuple[str, ...] = ())
     started = time.monotonic()
     truth = truth_results(truths, full_graph=True)
     truth_seconds = time.monotonic() - started
-    interviews = [interview(t) for t in truths]
+    interviews = [interview_ids(t) for t in truths]
     # --also: keys answered as if asked (e.g. the household questions not yet in questions.yml).
     profiles = [{**p, **{k: t[k] for k in also if k in t}} for (p, _), t in zip(interviews, truths, strict=True)]
-    questions = [q for _, q in interviews]
+    questions = [len(q) for _, q in interviews]
+    per_question: dict[str, int] = {}
+    for _, asked in interviews:
+        for qid in asked:
+            per_question[qid] = per_question.get(qid, 0) + 1
     ids = list(load_mapping())
 
     proc = None
@@ -86,6 +90,7 @@ def run(n: int, seed: int, check_graph: bool = True, also: tuple[str, ...] = ())
         mismatches = [(index, bid, a[bid], b.get(bid)) for index, (a, b) in enumerate(zip(truth, short_truth, strict=True))
                       if a is not None and b is not None for bid in a if a[bid] != b.get(bid)]
     return {"truths": truths, "truth": truth, "rules": rules, "openfisca": openfisca, "mismatches": mismatches,
+            "per_question": per_question,
             "failed": sum(r is None for r in truth) + sum(r is None for r in answered),
             "truth_seconds": truth_seconds, "answered_seconds": answered_seconds}
 
@@ -111,6 +116,9 @@ def main() -> int:
         print(line)
     for line in out["openfisca"].lines("OpenFisca on the answers (calculator):"):
         print(line)
+    print(f"  questions asked, per question (households out of {args.n}):")
+    for qid, count in sorted(out["per_question"].items(), key=lambda kv: -kv[1]):
+        print(f"    {qid:28s} {count:4d}")
     print("  per benefit (OpenFisca pays / bot likely & paid / bot likely), rules -> openfisca:")
     for bid, (paid, hits, likely) in sorted(out["openfisca"].by_benefit.items()):
         rp, rh, rl = out["rules"].by_benefit.get(bid, [0, 0, 0])

@@ -20,11 +20,10 @@ PERSONA_TYPED = {
     "work": "retraitée",
     "disability": "non",
     "commune": "nancy",
-    "pregnant": "non",
+    "situations": "non aucune",
+    "disability_who": "moi",
     "current_benefits": "aucune",
     "scholarship": "non",
-    "widowed": "non",
-    "needs_daily_help": "non ça va",
     "health_cover": "une mutuelle",
 }
 EXPECTED = {"age": 68, "household": "alone", "income_monthly": 720.0, "housing": "tenant",

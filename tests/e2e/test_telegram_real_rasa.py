@@ -21,10 +21,10 @@ CHAT = 424242
 
 TYPED = {"age": "j'ai 34 ans", "household": "seule avec mes enfants", "children_count": "2 gosses",
          "children_ages": "3 et 7 ans", "income_monthly": "900 balles", "income_kinds": "le salaire",
-         "income_salary": "900 balles", "children_disabled": "aucun",
+         "income_salary": "900 balles", "disability_who": "moi",
          "housing": "hlm", "rent": "380", "work": "je bosse a mi temps", "disability": "non",
-         "commune": "maxeville", "pregnant": "non", "current_benefits": "aucune", "scholarship": "non",
-         "widowed": "non", "needs_daily_help": "non", "health_cover": "non aucune"}
+         "commune": "maxeville", "situations": "aucune", "current_benefits": "aucune", "scholarship": "non",
+         "health_cover": "non aucune"}
 
 
 def _buttons(call: dict) -> list[dict]:

@@ -19,13 +19,13 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "widget-real"
 TYPED = {"age": "j'ai 68 ans", "household": "je vis seule", "children_count": "pas d'enfant",
          "children_ages": "jsp", "income_monthly": "720 euros par mois", "income_kinds": "ma retraite",
          "housing": "je suis locataire", "rent": "450", "work": "je suis à la retraite", "disability": "non",
-         "commune": "nancy", "pregnant": "non", "current_benefits": "aucune", "scholarship": "non",
-         "widowed": "non", "needs_daily_help": "non", "health_cover": "j'ai une mutuelle",
+         "commune": "nancy", "situations": "aucune", "current_benefits": "aucune", "scholarship": "non",
+         "disability_who": "moi", "health_cover": "j'ai une mutuelle",
          # amounts by type of income (household contract)
          "income_pension": "720 euros par mois", "income_salary": "0", "income_unemployment": "0",
-         "income_self_employed": "0", "income_invalidity": "0", "children_disabled": "0"}
+         "income_self_employed": "0", "income_invalidity": "0"}
 TAP = {"household": "Seul(e)", "children_count": "Aucun", "income_kinds": "Retraite", "housing": "Locataire",
-       "work": "Retraité(e)", "disability": "Non", "health_cover": "Oui, une mutuelle"}
+       "work": "Retraité(e)", "disability": "Pas de handicap", "health_cover": "Oui, une mutuelle"}
 
 
 def _sender(page) -> str:

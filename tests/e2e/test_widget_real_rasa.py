@@ -17,10 +17,10 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "widget-real"
 TYPED = {"age": "68", "household": None, "children_count": None, "children_ages": "jsp",
          "income_monthly": "sept cent vingt euros", "income_kinds": "ma retraite",
          "income_pension": "sept cent vingt euros", "housing": None,
-         "rent": "450", "work": "retraitee", "disability": None, "commune": "nancy", "pregnant": "non",
-         "current_benefits": "aucune", "scholarship": "non", "widowed": "non", "needs_daily_help": "non",
+         "rent": "450", "work": "retraitee", "disability": None, "commune": "nancy", "situations": "aucune",
+         "current_benefits": "aucune", "scholarship": "non", "disability_who": "moi",
          "health_cover": "une mutuelle"}
-BUTTON_FOR = {"household": "Seul", "children_count": "Aucun", "housing": "Locataire", "disability": "Non"}
+BUTTON_FOR = {"household": "Seul", "children_count": "Aucun", "housing": "Locataire", "disability": "Pas de handicap"}
 
 
 def _sender(page) -> str:
