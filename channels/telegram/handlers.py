@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from channels import rasa_rest
+from channels import rasa_rest, routing
 from channels.input_limits import (
     MAX_MESSAGE_CHARS,
     PER_SENDER_PER_MINUTE,
@@ -127,7 +127,7 @@ class TelegramChannel:
         first_sent = asyncio.Event()
         typing = asyncio.create_task(self._keep_typing(bot, chat_id, first_sent))
         try:
-            return await rasa_rest.send_to_rasa(
+            return await routing.send_to_rasa(  # the chat's Rasa replica (channels/routing.py)
                 self.rasa_url,
                 sender_id(chat_id),
                 message,
