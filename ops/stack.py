@@ -140,7 +140,7 @@ class Stack:
             env["RASA_API_TOKEN"] = self.api_token
         return env
 
-    def render_endpoints(self, env: dict[str, str]) -> Path:
+    def render_endpoints(self, env: dict[str, str], file_name: str = "endpoints.yml") -> Path:
         """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably.
         Passwords stay `${VAR}` in the rendered file (Rasa reads them from its environment, a
         whole value being one variable): the run folder holds no password."""
@@ -150,7 +150,7 @@ class Stack:
         rendered = string.Template((ROOT / template).read_text()).substitute(values)
         for name in SECRET_VARIABLES:  # Rasa expands ${VAR} in plain YAML values only, not quoted
             rendered = rendered.replace('"${' + name + '}"', "${" + name + "}")
-        path = self.run_dir / "endpoints.yml"
+        path = self.run_dir / file_name
         path.write_text(rendered)
         path.chmod(0o600)
         return path
@@ -244,10 +244,15 @@ class Stack:
 
 def main() -> int:
     run_dir = Path(os.environ.get("AVECVOUS_RUN_DIR", ROOT / "run")).resolve()
-    stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
-                  actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
-                  web_port=int(os.environ.get("WEB_PORT", "8000")),
-                  calculator_port=int(os.environ.get("CALCULATOR_PORT", "5077")))
+    from ops import topology  # AVECVOUS_TOPOLOGY=scale: several replicas (ops/topology.py)
+
+    if topology.topology() == topology.SCALE:
+        stack: Stack = topology.scale_stack_from_env(run_dir)
+    else:
+        stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+                      actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+                      web_port=int(os.environ.get("WEB_PORT", "8000")),
+                      calculator_port=int(os.environ.get("CALCULATOR_PORT", "5077")))
     print(f"Démarrage… (journaux dans {stack.log_dir})", flush=True)
     started = time.monotonic()
     # SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.
