@@ -129,8 +129,10 @@ class ScaleStack(Stack):
         for name in self.rasa_names():
             self._launch(name, self._commands[name], env)
         try:
-            subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env,
-                           check=True, stdout=subprocess.DEVNULL)
+            # Schema and teams before the web workers start together (each would do it at once).
+            for step in ("upgrade-db", "sync-teams"):
+                subprocess.run([str(APP_PYTHON), "-m", "booking.cli", step], cwd=ROOT, env=env,
+                               check=True, stdout=subprocess.DEVNULL)
         except subprocess.CalledProcessError as exc:
             self.stop()
             raise RuntimeError(f"la mise à jour de la base a échoué (code {exc.returncode})") from exc
