@@ -16,7 +16,15 @@ from core.db import get_engine
 from tests.booking_support import sqlite_database
 from tests.fakes.fake_rasa import LONG_PAYLOAD, FakeRasa
 from tests.fakes.fake_telegram_api import FakeTelegramAPI
-from tests.test_telegram import TOKEN, _free_port, _start_process, _stop_process, keyboard, texts_sent, wait_rasa
+from tests.test_telegram import (
+    TOKEN,
+    _free_port,
+    _start_process,
+    _stop_process,
+    keyboard,
+    texts_sent,
+    wait_rasa,
+)
 
 SIX = [{"text": f"Résultat {i} sur 6."} for i in range(1, 7)]
 
