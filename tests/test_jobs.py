@@ -9,6 +9,7 @@ import threading
 import time
 from datetime import timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from booking_support import NOW, db_url  # noqa: F401 - fixture
@@ -123,3 +124,51 @@ def test_two_processes_polling_run_the_job_once(db_url, tmp_path):  # noqa: F811
     procs = [subprocess.Popen([sys.executable, "-c", RUNNER, db_url, str(out)], cwd=ROOT) for _ in range(2)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     assert out.read_text().splitlines() == ["ran"]
+
+
+def test_concurrent_outbox_runs_notify_each_booking_once(tmp_path):
+    """The web job and the action servers' runs right after a booking race on the same outbox."""
+    from booking import notify
+    from booking.models import AppointmentRequest, Team
+    from tests.booking_support import sqlite_database
+
+    url = sqlite_database(tmp_path)
+    with session_scope(url) as s:
+        s.add(Team(id="t1", name="Équipe", notify_email="equipe@example.org"))
+        s.flush()
+        for i in range(20):
+            s.add(AppointmentRequest(reference=f"AV-{i:04d}", team_id="t1", kind="callback", first_name="Camille",
+                                     contact_channel="phone", contact_phone="+33612345678", status="new"))
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def fake_send(settings, team, subject, text):  # noqa: ANN001, ANN202
+        time.sleep(0.01)
+        with lock:
+            sent.append(subject)
+        return 1, []
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(notify, "send_to_team", fake_send)
+        mp.setattr(notify, "team_message", lambda req, name, public: (req.reference, "texte"))
+        threads = [threading.Thread(target=notify.deliver_pending, kwargs={"url": url}) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(sent) == sorted(f"AV-{i:04d}" for i in range(20))
+
+
+def test_a_call_back_sent_again_by_its_conversation_is_not_booked_twice(db_url):  # noqa: F811
+    """A turn handled by the action server whose answer was lost (replica or web process killed)
+    is sent again by the resident: the same request comes back, not a second one."""
+    from booking import service
+
+    def ask(conversation: str, phone: str = "0612345678"):  # noqa: ANN202
+        return service.book_callback(team_id="mds-grand-nancy-nord-est", first_name="Léa", contact_phone=phone,
+                                     conversation_id=conversation, url=db_url)
+
+    first = ask("web-a")
+    assert ask("web-a").reference == first.reference
+    assert ask("web-b").reference != first.reference  # another resident
+    assert ask("web-a", phone="0698765432").reference != first.reference  # another number: a new request
