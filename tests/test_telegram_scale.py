@@ -148,3 +148,28 @@ def test_webhook_mode_with_two_workers(tmp_path):
         finally:
             assert proc.poll() is None, log_path.read_text()
             _stop_process(proc, log_file)
+
+
+def test_each_chat_goes_to_its_rasa_replica(tmp_path):
+    from channels.routing import HashRing
+
+    with FakeRasa() as a, FakeRasa() as b, FakeTelegramAPI(TOKEN) as tg:
+        proc, log_file, log_path = _start_process(tmp_path, tg, a, TELEGRAM_REMINDERS="off",
+                                                  RASA_URLS=f"{a.url},{b.url}")
+        try:
+            tg.wait_for("deleteWebhook", timeout=30)
+            chats = list(range(5001, 5009))
+            for chat in chats:
+                tg.push_text(chat, "bonjour")
+                tg.push_text(chat, "encore")
+            for chat in chats:
+                tg.wait_for("sendMessage", chat_id=chat, count=2, timeout=20)
+            ring = HashRing([a.url, b.url])
+            for chat in chats:
+                owner, other = (a, b) if ring.node_for(f"tg-{chat}") == a.url else (b, a)
+                assert [r["message"] for r in owner.received if r["sender"] == f"tg-{chat}"] == ["bonjour", "encore"]
+                assert not [r for r in other.received if r["sender"] == f"tg-{chat}"]
+            assert a.received and b.received  # both replicas used
+        finally:
+            assert proc.poll() is None, log_path.read_text()
+            assert _stop_process(proc, log_file) == 0
