@@ -7,7 +7,7 @@ CALC_VENV := .venv-calc
 STAMPS := .stamps
 RASA := PYTHONPATH=$(CURDIR) PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 $(RASA_VENV)/bin/rasa
 
-.PHONY: run test test-fast setup model shell lint validate freeze clean bench
+.PHONY: run test test-fast setup model shell lint validate freeze clean bench scale-test
 
 run: setup model
 	$(VENV)/bin/python -m ops.stack
@@ -58,6 +58,11 @@ lint: $(STAMPS)/app
 # A terminal chat for volunteers and developers (starts the stack if it is not running).
 shell: setup model
 	$(VENV)/bin/python -m ops.shell
+
+# The scale topology (several Rasa replicas, action servers, web workers on PostgreSQL + Redis)
+# under load and faults; heavy, not part of `make test`. SCALE_CONVERSATIONS=20 for a short run.
+scale-test: setup model
+	nice -n 10 $(VENV)/bin/python scripts/scale_test.py
 
 bench: setup
 	for f in scripts/benchmarks/bench_*.py; do $(VENV)/bin/python $$f || exit 1; done

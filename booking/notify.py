@@ -20,7 +20,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from booking.models import KIND_LABELS, AppointmentRequest
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 MAX_DELAY = timedelta(hours=1)
+CLAIM_FOR = timedelta(minutes=5)  # a sender that crashed mid-send: retried after this
 
 
 class ChannelError(Exception):
@@ -164,6 +165,19 @@ def deliver_pending(
         ).all()
         delivered = failed = 0
         for req in due:
+            # Claimed first (one conditional UPDATE, committed): the web job and the action
+            # servers' "right after the booking" runs, in any number of processes, never send the
+            # same request twice. A claim left by a crashed sender expires after CLAIM_FOR.
+            claimed = s.execute(
+                update(AppointmentRequest)
+                .where(AppointmentRequest.id == req.id, AppointmentRequest.notified_at.is_(None),
+                       or_(AppointmentRequest.notify_next_at.is_(None), AppointmentRequest.notify_next_at <= now))
+                .values(notify_next_at=now + CLAIM_FOR)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            s.commit()
+            if not claimed:
+                continue
             ok, error = _deliver_one(req, settings)
             req.notify_last_error = error[:200] if error else None
             if ok:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -275,6 +275,8 @@ def book_callback(
     summary, likely_benefits = _consented(consent_summary, summary, likely_benefits)
     optional = _extra_values(bool(consent_summary), extra)
     first_contact = extra.get("first_contact_at")
+    if conversation_id and (same := _same_recent_callback(conversation_id, kind, team.id, phone, url)) is not None:
+        return same
     _ensure_team_row(team, url, directory)
 
     def build(reference: str) -> list:
@@ -289,6 +291,25 @@ def book_callback(
         ]
 
     return _insert_with_reference(build, url, lambda: None)
+
+
+SAME_REQUEST_WINDOW = timedelta(minutes=10)
+
+
+def _same_recent_callback(conversation_id: str, kind: str, team_id: str, phone: str | None,
+                          url: str | None) -> m.AppointmentRequest | None:
+    """The same call-back asked again by the same conversation a moment ago: a turn handled once by
+    the action server but whose answer never reached the resident (a Rasa replica or the web process
+    stopped meanwhile, issue 14) is sent again. It gets the request already made, not a second one."""
+    since = datetime.now(timezone.utc) - SAME_REQUEST_WINDOW
+    with session_scope(url) as s:
+        return s.scalar(
+            select(m.AppointmentRequest)
+            .where(m.AppointmentRequest.conversation_id == conversation_id, m.AppointmentRequest.kind == kind,
+                   m.AppointmentRequest.team_id == team_id, m.AppointmentRequest.contact_phone == phone,
+                   m.AppointmentRequest.status == "new", m.AppointmentRequest.created_at >= since)
+            .options(selectinload(m.AppointmentRequest.team))
+            .order_by(m.AppointmentRequest.id.desc()).limit(1))
 
 
 def _load(session: Session, reference: str | None, *, for_update: bool = False) -> m.AppointmentRequest | None:

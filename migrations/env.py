@@ -13,7 +13,8 @@ from core.settings import get_settings
 
 # Modules whose tables the migrations manage (importing them registers the tables on Base.metadata).
 MODEL_MODULES = ("booking.models", "staff.throttle", "stats.models", "followup.models", "staff.sessions",
-                 "privacy.audit", "privacy.links", "staff.account_state", "privacy.shortlinks")
+                 "privacy.audit", "privacy.links", "staff.account_state", "privacy.shortlinks", "core.jobs",
+                 "channels.telegram.state")
 for _name in MODEL_MODULES:
     try:
         importlib.import_module(_name)

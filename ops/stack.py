@@ -11,6 +11,7 @@ import string
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,23 +41,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def tracker_store_env(kind: str, run_dir: Path) -> tuple[str, dict[str, str]]:
-    """The endpoints file and its variables for TRACKER_STORE=sqlite|postgres|redis."""
+def tracker_store_env(kind: str, run_dir: Path, source: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """The endpoints file and its variables for TRACKER_STORE=sqlite|postgres|redis. PostgreSQL
+    with REDIS_HOST set is the several-replicas file (Redis lock store, bot/endpoints.scale.yml)."""
+    source = os.environ if source is None else source
+    redis = {
+        "REDIS_HOST": source.get("REDIS_HOST", "127.0.0.1"),
+        "REDIS_PORT": source.get("REDIS_PORT", "6379"),
+        "REDIS_DB": source.get("REDIS_DB", "0"),
+        "REDIS_PASSWORD": source.get("REDIS_PASSWORD", ""),
+    }
     if kind == "postgres":
-        return "bot/endpoints.postgres.yml", {
-            "PG_HOST": os.environ.get("PG_HOST", "127.0.0.1"),
-            "PG_PORT": os.environ.get("PG_PORT", "5432"),
-            "PG_USER": os.environ.get("PG_USER", "postgres"),
-            "PG_PASSWORD": os.environ.get("PG_PASSWORD", ""),
-            "PG_DATABASE": os.environ.get("PG_DATABASE", "test"),
+        pg = {
+            "PG_HOST": source.get("PG_HOST", "127.0.0.1"),
+            "PG_PORT": source.get("PG_PORT", "5432"),
+            "PG_USER": source.get("PG_USER", "postgres"),
+            "PG_PASSWORD": source.get("PG_PASSWORD", ""),
+            "PG_DATABASE": source.get("PG_DATABASE", "test"),
         }
+        if source.get("REDIS_HOST"):
+            return "bot/endpoints.scale.yml", {
+                **pg, **redis, "REDIS_LOCK_PREFIX": source.get("REDIS_LOCK_PREFIX", "avecvous")}
+        return "bot/endpoints.postgres.yml", pg
     if kind == "redis":
         return "bot/endpoints.redis.yml", {
-            "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1"),
-            "REDIS_PORT": os.environ.get("REDIS_PORT", "6379"),
-            "REDIS_DB": os.environ.get("REDIS_DB", "0"),
-            "REDIS_PASSWORD": os.environ.get("REDIS_PASSWORD", ""),
-            "TRACKER_RECORD_EXPIRY": str(int(os.environ.get("TRACKER_RETENTION_DAYS", "30")) * 86400),
+            **redis,
+            "TRACKER_RECORD_EXPIRY": str(int(source.get("TRACKER_RETENTION_DAYS", "30")) * 86400),
         }
     return "bot/endpoints.yml", {"RASA_TRACKER_DB": str(run_dir / "rasa_trackers.db")}
 
@@ -130,17 +140,17 @@ class Stack:
             env["RASA_API_TOKEN"] = self.api_token
         return env
 
-    def render_endpoints(self, env: dict[str, str]) -> Path:
+    def render_endpoints(self, env: dict[str, str], file_name: str = "endpoints.yml") -> Path:
         """bot/endpoints*.yml are templates: Rasa 3.6 does not expand ${VAR} there reliably.
         Passwords stay `${VAR}` in the rendered file (Rasa reads them from its environment, a
         whole value being one variable): the run folder holds no password."""
-        template, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir)
+        template, store_env = tracker_store_env(env.get("TRACKER_STORE", "sqlite"), self.run_dir, env)
         env.update(store_env)
         values = {**env, **{name: "${" + name + "}" for name in SECRET_VARIABLES}}
         rendered = string.Template((ROOT / template).read_text()).substitute(values)
         for name in SECRET_VARIABLES:  # Rasa expands ${VAR} in plain YAML values only, not quoted
             rendered = rendered.replace('"${' + name + '}"', "${" + name + "}")
-        path = self.run_dir / "endpoints.yml"
+        path = self.run_dir / file_name
         path.write_text(rendered)
         path.chmod(0o600)
         return path
@@ -234,10 +244,15 @@ class Stack:
 
 def main() -> int:
     run_dir = Path(os.environ.get("AVECVOUS_RUN_DIR", ROOT / "run")).resolve()
-    stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
-                  actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
-                  web_port=int(os.environ.get("WEB_PORT", "8000")),
-                  calculator_port=int(os.environ.get("CALCULATOR_PORT", "5077")))
+    from ops import topology  # AVECVOUS_TOPOLOGY=scale: several replicas (ops/topology.py)
+
+    if topology.topology() == topology.SCALE:
+        stack: Stack = topology.scale_stack_from_env(run_dir)
+    else:
+        stack = Stack(run_dir=run_dir, rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+                      actions_port=int(os.environ.get("ACTIONS_PORT", "5055")),
+                      web_port=int(os.environ.get("WEB_PORT", "8000")),
+                      calculator_port=int(os.environ.get("CALCULATOR_PORT", "5077")))
     print(f"Démarrage… (journaux dans {stack.log_dir})", flush=True)
     started = time.monotonic()
     # SIGTERM (a service manager, `kill`) stops the children as Ctrl-C does.

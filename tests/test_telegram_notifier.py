@@ -54,15 +54,15 @@ def db(tmp_path):
 
 async def test_reminders_go_to_tomorrows_telegram_appointments_once(db, tmp_path):
     bot = FakeBot()
-    log = notifier.SentLog(tmp_path / "sent.json")
+    log = notifier.SentLog(db)
     assert await notifier.send_due_reminders(bot, log, now=NOW, database_url=db) == 2
     assert [chat for chat, _ in bot.sent] == [4242, 5555]
     text = bot.sent[0][1]
     assert "demain, mercredi 2 décembre à 14 h 30" in text
     assert "la Maison du Département de Nancy" in text and "AV-TOMO" in text
     assert "03 83 00 00 00" in text
-    # Already sent: nothing the second time, even from a new process reading the same file.
-    again = notifier.SentLog(tmp_path / "sent.json")
+    # Already sent: nothing the second time, even from another process (rows in the database).
+    again = notifier.SentLog(db)
     assert await notifier.send_due_reminders(bot, again, now=NOW, database_url=db) == 0
     assert len(bot.sent) == 2
 
@@ -70,13 +70,13 @@ async def test_reminders_go_to_tomorrows_telegram_appointments_once(db, tmp_path
 async def test_no_reminder_at_night(db, tmp_path):
     bot = FakeBot()
     night = datetime(2026, 12, 1, 22, 0, tzinfo=PARIS)
-    assert await notifier.send_due_reminders(bot, notifier.SentLog(tmp_path / "s.json"), now=night,
+    assert await notifier.send_due_reminders(bot, notifier.SentLog(db), now=night,
                                              database_url=db) == 0
     assert bot.sent == []
 
 
 async def test_blocked_bot_is_not_retried_but_network_errors_are(db, tmp_path):
-    log = notifier.SentLog(tmp_path / "s.json")
+    log = notifier.SentLog(db)
     assert await notifier.send_due_reminders(FakeBot(NetworkError("down")), log, now=NOW, database_url=db) == 0
     assert log.sent() == set()
     assert await notifier.send_due_reminders(FakeBot(Forbidden("blocked")), log, now=NOW, database_url=db) == 2
@@ -88,7 +88,7 @@ async def test_blocked_bot_is_not_retried_but_network_errors_are(db, tmp_path):
 async def test_missing_tables_do_not_crash(tmp_path):
     bot = FakeBot()
     url = f"sqlite:///{tmp_path / 'empty.db'}"
-    assert await notifier.send_due_reminders(bot, notifier.SentLog(tmp_path / "s.json"), now=NOW,
+    assert await notifier.send_due_reminders(bot, notifier.SentLog(url), now=NOW,
                                              database_url=url) == 0
 
 
@@ -98,3 +98,13 @@ async def test_staff_notification_is_split_and_never_raises():
     assert await notifier.send_staff_notification(bot, -1001, long_text) is True
     assert len(bot.sent) >= 2 and all(len(t) <= 4096 for _, t in bot.sent)
     assert await notifier.send_staff_notification(FakeBot(Forbidden("kicked")), -1001, "Bonjour") is False
+
+
+async def test_two_workers_checking_at_once_send_each_reminder_once(db):
+    import asyncio
+
+    one, two = FakeBot(), FakeBot()
+    counts = await asyncio.gather(notifier.send_due_reminders(one, notifier.SentLog(db), now=NOW, database_url=db),
+                                  notifier.send_due_reminders(two, notifier.SentLog(db), now=NOW, database_url=db))
+    assert sum(counts) == 2
+    assert sorted(chat for chat, _ in one.sent + two.sent) == [4242, 5555]

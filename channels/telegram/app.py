@@ -5,6 +5,13 @@ to TELEGRAM_WEBHOOK_URL, checked against TELEGRAM_SECRET_TOKEN; the process list
 TELEGRAM_WEBHOOK_LISTEN (host:port, default 127.0.0.1:8443) behind the site's reverse proxy.
 python-telegram-bot's own webhook server needs the `webhooks` extra (tornado), which is not
 installed, so the webhook endpoint is a tiny Starlette app served by uvicorn.
+
+Several processes (scale topology): polling stays one process (Telegram gives updates to one
+getUpdates caller). Webhook mode runs TELEGRAM_WEBHOOK_WORKERS uvicorn workers on the same
+port, each with its own bot; their state is shared: button payloads and sent reminders in the
+database, chat locks in Redis (REDIS_HOST, required with more than one worker), reminders checked
+under a job lease. Every Bot API call goes through PTB's AIORateLimiter (Telegram's flood limits,
+and a 429 "retry after" is waited out and retried), so a six-message results screen is never cut.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import sys
 from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.ext import Application
+from telegram.ext import AIORateLimiter, Application
 
 from channels.telegram.handlers import ALLOWED_UPDATES, TelegramChannel
 from channels.telegram.notifier import reminder_loop
@@ -32,6 +39,24 @@ log = logging.getLogger("channels.telegram")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 256 * 1024  # a text update is a few KB; nothing we accept needs more
+
+
+RATE_LIMIT_RETRIES = 5  # a 429 is retried this many times, after the delay Telegram asks for
+
+
+def rate_limiter() -> AIORateLimiter:
+    """Telegram's limits (30 messages/s overall, 20/min per group), and retries after a 429."""
+    return AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)
+
+
+def prepare_database(settings: Settings) -> None:
+    """Tables of the bridge's state (as the web process does at start; a no-op when up to date)."""
+    from booking.db_setup import upgrade_database
+
+    try:
+        upgrade_database(settings.database_url)
+    except Exception as exc:  # noqa: BLE001 - e.g. another worker upgrading at the same moment
+        log.warning("database upgrade at start failed (%s): using it as it is", type(exc).__name__)
 
 
 def build_application(settings: Settings, *, webhook: bool = False) -> Application:
@@ -52,6 +77,7 @@ def build_application(settings: Settings, *, webhook: bool = False) -> Applicati
         .token(settings.telegram_token)
         .base_url(settings.telegram_api_base_url)
         .concurrent_updates(True)
+        .rate_limiter(rate_limiter())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -119,6 +145,50 @@ async def run_webhook(application: Application, settings: Settings) -> None:
             await application.post_shutdown(application)
 
 
+def webhook_worker_app():  # noqa: ANN201 - a Starlette app, one per uvicorn worker
+    """`uvicorn --factory channels.telegram.app:webhook_worker_app --workers N`: each worker
+    builds its bot in the app's lifespan (setWebhook is the same call from each: idempotent)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    settings = get_settings()
+    application = build_application(settings, webhook=True)
+    inner = webhook_asgi_app(application, urlsplit(settings.telegram_webhook_url).path or "/",
+                             settings.telegram_secret_token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):  # noqa: ANN001, ANN202
+        install_redaction()
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        async with application:
+            await application.post_init(application)
+            await application.bot.set_webhook(settings.telegram_webhook_url,
+                                              secret_token=settings.telegram_secret_token,
+                                              allowed_updates=ALLOWED_UPDATES)
+            await application.start()
+            try:
+                yield
+            finally:
+                await application.stop()
+                await application.post_shutdown(application)
+
+    return Starlette(routes=[Mount("/", app=inner)], lifespan=lifespan)
+
+
+def run_webhook_workers(settings: Settings, workers: int) -> int:
+    import uvicorn
+
+    if not os.environ.get("REDIS_HOST"):
+        print("TELEGRAM_WEBHOOK_WORKERS > 1 needs REDIS_HOST (the chat locks shared by the workers).",
+              file=sys.stderr)
+        return 2
+    host, _, port = os.environ.get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1:8443").rpartition(":")
+    log.info("Telegram webhook mode, %d workers on %s:%s", workers, host, port)
+    uvicorn.run("channels.telegram.app:webhook_worker_app", factory=True, workers=workers,
+                host=host or "127.0.0.1", port=int(port), log_level="warning", access_log=False, ws="none")
+    return 0
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_redaction()
@@ -130,6 +200,7 @@ def main() -> int:
         return 2
     mode = settings.telegram_mode
     if mode == "polling":
+        prepare_database(settings)
         application = build_application(settings)
         log.info("Telegram long polling, Rasa at %s", settings.rasa_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=10)
@@ -142,6 +213,10 @@ def main() -> int:
             print("TELEGRAM_SECRET_TOKEN must be set (1-256 characters A-Z a-z 0-9 _ -) "
                   "in webhook mode.", file=sys.stderr)
             return 2
+        prepare_database(settings)
+        workers = int(os.environ.get("TELEGRAM_WEBHOOK_WORKERS") or 1)
+        if workers > 1:
+            return run_webhook_workers(settings, workers)
         asyncio.run(run_webhook(build_application(settings, webhook=True), settings))
         return 0
     print(f"TELEGRAM_MODE must be 'polling' or 'webhook', not {mode!r}.", file=sys.stderr)

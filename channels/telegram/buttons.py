@@ -2,25 +2,36 @@
 
 A payload that fits is carried in the callback data itself ("p|/start_check"), so it still works
 after a restart. A longer one ('/inform{"housing":"social_tenant"}' with more slots) gets a short
-key ("k|42") and is kept in memory, per chat, in a bounded LRU: a long-forgotten button can miss,
-and the handler then falls back to the button's title (which Rasa's NLU understands).
+key ("k|42"): `SharedButtonStore` (what the bridge uses) keeps it in the database, per chat, the
+newest 50 of each chat, so any webhook worker and a restarted process can read it back;
+`ButtonStore` is the in-memory LRU it falls back to when the database cannot be written ("m|7").
+A long-forgotten button can miss, and the handler then falls back to the button's title (which
+Rasa's NLU understands).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import itertools
+import logging
 from collections import OrderedDict
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from channels.telegram.state import TelegramButton
 from channels.telegram.texts import CHOSEN_PREFIX
+from core.db import session_scope
+
+log = logging.getLogger(__name__)
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit for callback_data
 INLINE_PREFIX = "p|"
 KEY_PREFIX = "k|"
+MEMORY_PREFIX = "m|"  # SharedButtonStore's in-memory fallback
 DONE = "d|"  # the "✓ chosen answer" button left after a press
 
 K = TypeVar("K")
@@ -82,6 +93,64 @@ class ButtonStore:
 
     def forget_chat(self, chat_id: int) -> None:
         self._chats.pop(chat_id)
+
+
+class SharedButtonStore:
+    """Long payloads in the `telegram_buttons` table (channels/telegram/state.py)."""
+
+    def __init__(self, database_url: str | None = None, per_chat: int = 50) -> None:
+        self.database_url = database_url
+        self.per_chat = per_chat
+        self._fallback = ButtonStore()
+
+    def encode(self, chat_id: int, payload: str) -> str:
+        inline = INLINE_PREFIX + payload
+        if len(inline.encode("utf-8")) <= CALLBACK_LIMIT:
+            return inline
+        try:
+            return KEY_PREFIX + str(self._store(str(chat_id), payload))
+        except SQLAlchemyError as exc:
+            log.warning("button store: database not writable (%s): kept in memory", type(exc).__name__)
+            return MEMORY_PREFIX + self._fallback.encode(chat_id, payload)[len(KEY_PREFIX):]
+
+    def _store(self, chat: str, payload: str) -> int:
+        with session_scope(self.database_url) as s:
+            same = s.scalar(select(TelegramButton.id).where(TelegramButton.chat_id == chat,
+                                                            TelegramButton.payload == payload))
+            if same is not None:
+                return same
+            row = TelegramButton(chat_id=chat, payload=payload)
+            s.add(row)
+            s.flush()
+            keep = select(TelegramButton.id).where(TelegramButton.chat_id == chat).order_by(
+                TelegramButton.id.desc()).limit(self.per_chat)
+            s.execute(delete(TelegramButton).where(TelegramButton.chat_id == chat, TelegramButton.id.not_in(keep))
+                      .execution_options(synchronize_session=False))
+            return row.id
+
+    def decode(self, chat_id: int, data: str) -> str | None:
+        if data.startswith(MEMORY_PREFIX):
+            return self._fallback.decode(chat_id, KEY_PREFIX + data[len(MEMORY_PREFIX):])
+        if not data.startswith(KEY_PREFIX):
+            return self._fallback.decode(chat_id, data)  # inline payloads
+        key = data[len(KEY_PREFIX):]
+        if not key.isdigit() or len(key) > 18:
+            return None
+        try:
+            with session_scope(self.database_url) as s:
+                return s.scalar(select(TelegramButton.payload).where(TelegramButton.id == int(key),
+                                                                     TelegramButton.chat_id == str(chat_id)))
+        except SQLAlchemyError as exc:
+            log.warning("button store: database not readable (%s)", type(exc).__name__)
+            return None
+
+    def forget_chat(self, chat_id: int) -> None:
+        self._fallback.forget_chat(chat_id)
+        try:
+            with session_scope(self.database_url) as s:
+                s.execute(delete(TelegramButton).where(TelegramButton.chat_id == str(chat_id)))
+        except SQLAlchemyError as exc:
+            log.warning("button store: database not writable (%s)", type(exc).__name__)
 
 
 def public_url(url: Any) -> bool:

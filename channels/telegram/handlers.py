@@ -1,7 +1,8 @@
 """Telegram updates -> Rasa's REST channel -> Telegram messages.
 
 One `TelegramChannel` per process. Updates are handled concurrently across chats, but each chat
-has its own lock so that a resident's messages reach Rasa in the order they were written.
+has its own lock (channels/telegram/locks.py, in Redis too with several webhook workers) so that
+a resident's messages reach Rasa in the order they were written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 from typing import Any
 
 from telegram import (
@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from channels import rasa_rest
+from channels import rasa_rest, routing
 from channels.input_limits import (
     MAX_MESSAGE_CHARS,
     PER_SENDER_PER_MINUTE,
@@ -42,7 +42,8 @@ from channels.input_limits import (
     clean_text,
 )
 from channels.telegram import texts
-from channels.telegram.buttons import DONE, LRU, ButtonStore, chosen_keyboard, title_for
+from channels.telegram.buttons import DONE, LRU, SharedButtonStore, chosen_keyboard, title_for
+from channels.telegram.locks import ChatLocks
 from channels.telegram.replies import Outgoing, build_outgoing, contact_keyboard
 from followup.replies import answer_callback
 from followup.service import CALLBACK_PREFIX as FOLLOWUP_PREFIX
@@ -73,13 +74,14 @@ def normalise_phone(raw: str) -> str:
 
 
 class TelegramChannel:
-    def __init__(self, rasa_url: str, rasa_timeout: float | None = None) -> None:
+    def __init__(self, rasa_url: str, rasa_timeout: float | None = None, locks: ChatLocks | None = None) -> None:
         self.rasa_url = rasa_url
         self.rasa_timeout = rasa_timeout
-        self.buttons = ButtonStore()
+        # Shared by every worker and kept across restarts (database; Redis for the chat locks).
+        self.buttons = SharedButtonStore()
+        self.locks = locks or ChatLocks.from_env()
         self._contact_keyboard_open: LRU[int, bool] = LRU(10_000)
         self._group_declined: LRU[int, float] = LRU(10_000)
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         # Per chat: a flood is refused before it reaches Rasa; the polite warning is sent once
         # per minute at most, so that the bot does not flood back.
         self.limiter = RateLimiter(PER_SENDER_PER_MINUTE)
@@ -107,13 +109,6 @@ class TelegramChannel:
         await app.bot.set_my_commands(commands)
 
     # ---- the conversation ---------------------------------------------------------------
-    def _lock(self, chat_id: int) -> asyncio.Lock:
-        lock = self._locks.get(chat_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[chat_id] = lock
-        return lock
-
     async def _keep_typing(self, bot: Any, chat_id: int, first_sent: asyncio.Event) -> None:
         while True:
             try:
@@ -127,7 +122,7 @@ class TelegramChannel:
         first_sent = asyncio.Event()
         typing = asyncio.create_task(self._keep_typing(bot, chat_id, first_sent))
         try:
-            return await rasa_rest.send_to_rasa(
+            return await routing.send_to_rasa(  # the chat's Rasa replica (channels/routing.py)
                 self.rasa_url,
                 sender_id(chat_id),
                 message,
@@ -157,7 +152,7 @@ class TelegramChannel:
         """Send one message to Rasa and deliver its replies (or an apology) to the chat."""
         if not await self._within_limit(bot, chat_id):
             return
-        async with self._lock(chat_id):
+        async with self.locks.hold(chat_id):
             replies = await self._ask(bot, chat_id, message)
             if message == "/restart":
                 self.buttons.forget_chat(chat_id)

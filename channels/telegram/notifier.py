@@ -3,29 +3,29 @@
 Reminders go out the day before a booked slot, in the daytime (Paris time), to residents who
 booked from Telegram. python-telegram-bot's JobQueue needs the `job-queue` extra (APScheduler),
 which the project does not install, so `reminder_loop` is a plain asyncio task run next to the bot.
-Which reminders were sent is kept in a small JSON file in the run folder, so a restart does not
-send them twice (booking.models has no "reminded" column).
+Which reminders were sent is kept in the database (`telegram_reminders_sent`): a row is inserted
+before sending, so a restart or a second webhook worker never sends one twice, and the check runs
+under a job lease (core/jobs.py) in one process at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import selectinload
 from telegram import LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from channels.telegram.replies import split_text
+from channels.telegram.state import TelegramReminderSent
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ PARIS = ZoneInfo("Europe/Paris")
 REMINDER_HOURS = (time(9, 0), time(20, 0))  # no message at night
 REMINDER_STATUSES = ("new", "contacted")
 CHECK_EVERY_SECONDS = 15 * 60
+REMINDER_JOB = "telegram-reminders"
 
 
 async def send_staff_notification(bot: Any, chat_id: int | str, text: str) -> bool:
@@ -120,29 +121,40 @@ def due_reminders(session: Any, now: datetime) -> list[Reminder]:
 
 
 class SentLog:
-    """Keys of reminders already sent, in a JSON file; entries older than a week are dropped."""
+    """Reminders already sent, one database row each. `claim` inserts the row (True: ours to send,
+    False: already sent or being sent elsewhere); `release` gives it back after a failure worth
+    retrying. Rows older than a week are dropped."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, database_url: str | None = None) -> None:
+        self.database_url = database_url
 
-    def _load(self) -> dict[str, str]:
+    def claim(self, key: str, now: datetime) -> bool:
+        from core.db import session_scope
+
         try:
-            data = json.loads(self.path.read_text())
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+            with session_scope(self.database_url) as s:
+                s.add(TelegramReminderSent(key=key, sent_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    def release(self, key: str) -> None:
+        from core.db import session_scope
+
+        with session_scope(self.database_url) as s:
+            s.execute(delete(TelegramReminderSent).where(TelegramReminderSent.key == key))
 
     def sent(self) -> set[str]:
-        return set(self._load())
+        from core.db import session_scope
 
-    def add(self, keys: Iterable[str], now: datetime) -> None:
-        data = self._load()
-        limit = (now - timedelta(days=7)).isoformat()
-        data = {k: v for k, v in data.items() if v >= limit}
-        data.update({k: now.isoformat() for k in keys})
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=0, sort_keys=True))
-        tmp.replace(self.path)
+        with session_scope(self.database_url) as s:
+            return set(s.scalars(select(TelegramReminderSent.key)))
+
+    def forget_old(self, now: datetime) -> None:
+        from core.db import session_scope
+
+        with session_scope(self.database_url) as s:
+            s.execute(delete(TelegramReminderSent).where(TelegramReminderSent.sent_at < now - timedelta(days=7)))
 
 
 def in_reminder_hours(now: datetime) -> bool:
@@ -168,11 +180,14 @@ async def send_due_reminders(bot: Any, sent_log: SentLog, now: datetime | None =
     except SQLAlchemyError as exc:  # e.g. tables not created yet
         log.warning("reminders: database not readable: %s", type(exc).__name__)
         return 0
-    already = sent_log.sent()
-    done: list[str] = []
+    done = 0
     for reminder in reminders:
-        if reminder.key in already:
-            continue
+        try:
+            if not await asyncio.to_thread(sent_log.claim, reminder.key, now):
+                continue  # sent already (or right now by another process)
+        except SQLAlchemyError as exc:
+            log.warning("reminders: sent log not writable: %s", type(exc).__name__)
+            return done
         try:
             await bot.send_message(int(reminder.chat_id), reminder.text)
         except (Forbidden, BadRequest) as exc:
@@ -180,23 +195,33 @@ async def send_due_reminders(bot: Any, sent_log: SentLog, now: datetime | None =
             log.warning("reminder not deliverable: %s", type(exc).__name__)
         except (TelegramError, ValueError) as exc:
             log.warning("reminder not sent, will retry: %s", type(exc).__name__)
+            await asyncio.to_thread(sent_log.release, reminder.key)
             continue
-        done.append(reminder.key)
+        done += 1
     if done:
-        sent_log.add(done, now)
-    return len(done)
+        await asyncio.to_thread(sent_log.forget_old, now)
+    return done
 
 
-async def reminder_loop(bot: Any, run_dir: Path, every_seconds: float = CHECK_EVERY_SECONDS) -> None:
-    """Check for due reminders now and then every `every_seconds`, until cancelled."""
-    sent_log = SentLog(run_dir / "telegram_reminders_sent.json")
+async def reminder_loop(bot: Any, run_dir: Path | None = None, every_seconds: float = CHECK_EVERY_SECONDS,
+                        database_url: str | None = None) -> None:
+    """Check for due reminders now and then every `every_seconds`, until cancelled. With several
+    Telegram workers, the check runs in the one holding the job lease (core/jobs.py)."""
+    from core import jobs
+
+    sent_log = SentLog(database_url)
+    every = timedelta(seconds=every_seconds)
     while True:
         try:
-            count = await send_due_reminders(bot, sent_log)
-            if count:
-                log.info("sent %d appointment reminder(s)", count)
+            if await asyncio.to_thread(jobs.claim, REMINDER_JOB, url=database_url):
+                try:
+                    count = await send_due_reminders(bot, sent_log, database_url=database_url)
+                finally:
+                    await asyncio.to_thread(jobs.finish, REMINDER_JOB, every=every, url=database_url)
+                if count:
+                    log.info("sent %d appointment reminder(s)", count)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # keep the loop alive whatever happens
             log.error("reminder check failed: %s", type(exc).__name__)
-        await asyncio.sleep(every_seconds)
+        await asyncio.sleep(min(every_seconds, 60))

@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from channels.telegram import texts
-from channels.telegram.buttons import ButtonStore, inline_keyboard, public_url
+from channels.telegram.buttons import ButtonStore, SharedButtonStore, inline_keyboard, public_url
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit for one message
 URL_RE = re.compile(r"https?://[^\s<>\"]+")
@@ -80,7 +80,7 @@ def links_as_buttons(text: str) -> tuple[str, list[dict[str, str]]]:
     return URL_RE.sub(replace, text), buttons
 
 
-def build_outgoing(messages: list[dict[str, Any]], store: ButtonStore, chat_id: int) -> list[Outgoing]:
+def build_outgoing(messages: list[dict[str, Any]], store: ButtonStore | SharedButtonStore, chat_id: int) -> list[Outgoing]:
     out: list[Outgoing] = []
     for msg in messages:
         links: list[dict[str, str]] = []

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
 
-from channels import rasa_rest
+from channels import rasa_rest, routing
 from channels.input_limits import (
     MAX_MESSAGE_CHARS,
     PER_IP_PER_MINUTE,
@@ -193,7 +193,7 @@ async def _chat(request: Request, sender: str) -> JSONResponse:
         return checked
     message = checked
     try:
-        messages = await rasa_rest.send_to_rasa(
+        messages = await routing.send_to_rasa(  # the sender's Rasa replica (channels/routing.py)
             get_settings().rasa_url,
             sender,
             message,

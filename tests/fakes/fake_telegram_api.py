@@ -56,6 +56,11 @@ class FakeTelegramAPI:
         self._message_ids = itertools.count(5000)
         self._callback_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
+        # Flood control: the next `flood` sendMessage calls are refused with 429 "retry after
+        # flood_retry_after s", as Telegram does past its limits; refused calls are kept apart.
+        self.flood = 0
+        self.flood_retry_after = 1
+        self.refused: list[dict[str, Any]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -244,6 +249,16 @@ class FakeTelegramAPI:
                     params = _decode_form(raw)
                 else:
                     params = {}
+                with fake._cond:
+                    flooded = method == "sendMessage" and fake.flood > 0
+                    if flooded:
+                        fake.flood -= 1
+                        fake.refused.append({"method": method, "params": params, "at": time.monotonic()})
+                if flooded:
+                    self._reply(429, {"ok": False, "error_code": 429,
+                                      "description": f"Too Many Requests: retry after {fake.flood_retry_after}",
+                                      "parameters": {"retry_after": fake.flood_retry_after}})
+                    return
                 if method == "getUpdates":
                     ok, result = True, fake._get_updates(params)
                     record = result != []  # keep empty polls out of the record
