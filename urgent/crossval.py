@@ -28,8 +28,8 @@ from urgent.train import SETTINGS, TRAIN_FILES, _expand, _fit, _key, base_exampl
 FOLDS = 5
 
 
-def _fold(text: str) -> int:
-    return int(hashlib.sha256(("cv" + text).encode("utf-8")).hexdigest(), 16) % FOLDS
+def _fold(text: str, folds: int = FOLDS) -> int:
+    return int(hashlib.sha256(("cv" + text).encode("utf-8")).hexdigest(), 16) % folds
 
 
 def _model(raw: dict) -> LearntModel:
@@ -38,14 +38,14 @@ def _model(raw: dict) -> LearntModel:
                        threshold=0.5, fingerprint="", settings={})
 
 
-def out_of_fold(examples, classes):
+def out_of_fold(examples, classes, folds: int = FOLDS):
     """(text, labels, rules found, rules vetoed, probabilities) of every message."""
     rows = []
-    for fold in range(FOLDS):
-        train = [e for e in examples if _fold(e[0]) != fold]
+    for fold in range(folds):
+        train = [e for e in examples if _fold(e[0], folds) != fold]
         model = _model(_fit(_expand(train), classes))
         for text, labels in examples:
-            if _fold(text) == fold:
+            if _fold(text, folds) == fold:
                 found, vetoed = detect_rules(text)
                 rows.append((text, labels, {d.situation_id for d in found}, vetoed,
                              model.probabilities(text)))
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.parse_args(argv)
     examples = base_examples()
     classes = [s.id for s in get_data().situations]
-    rows = out_of_fold(examples, classes)
+    rows = out_of_fold(examples, classes, SETTINGS["threshold_folds"])
     general, special, figures = choose_thresholds(
         [(r[0], r[1]) for r in rows], scored_rows=[(r[2], r[3], r[4]) for r in rows])
     thresholds = {c: special.get(c, general) for c in classes}
