@@ -156,6 +156,19 @@ def test_blind3_figures_do_not_fall_below_the_reported_ones():
     assert combined.recall >= 0.94 and combined.false_alarm_rate <= 0.06, combined.summary()
 
 
+@pytest.mark.parametrize("name, recall, suicide, false_alarms", [
+    # Guards from round 3's measured figures minus a margin (docs/urgent_detection.md):
+    # blind4 93.6 %, 63/67, 2.0 %; holdout3 89.4 %, 30/36, 2.0 %.
+    ("blind4_set.yml", 0.92, 0.90, 0.03),
+    ("holdout3_set.yml", 0.87, 0.80, 0.03),
+])
+def test_round3_figures_do_not_fall(name, recall, suicide, false_alarms):
+    report = evaluate(DATA_DIR / name)
+    found, total = report.by_situation["suicide"]
+    assert report.recall >= recall and report.false_alarm_rate <= false_alarms, report.summary()
+    assert found / total >= suicide, report.summary()
+
+
 # --- the help ----------------------------------------------------------------------------
 
 def test_energy_help_gives_supplier_fsl_ccas_and_the_rules():
