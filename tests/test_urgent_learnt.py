@@ -121,7 +121,10 @@ def test_model_loads_without_numpy():
 def test_threshold_was_chosen_on_the_tuning_split():
     stored = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
     assert 0.3 <= stored["threshold"] <= 0.95
-    assert stored["tuning"]["tuning_false_alarms"] <= SETTINGS["max_tuning_false_alarms"]
+    # Round 3: the budget is for the false alarms the model adds to the rules' own.
+    assert stored["tuning"]["tuning_false_alarms_added_by_model"] <= SETTINGS["max_model_false_alarms"]
+    assert stored["tuning"]["tuning_false_alarms"] <= (
+        stored["tuning"]["tuning_false_alarms_rules_only"] + SETTINGS["max_model_false_alarms"])
 
 
 # --- the combined detector ---------------------------------------------------------------
@@ -174,6 +177,19 @@ def test_blind3_figures_do_not_fall_below_the_reported_ones():
     combined, rules = evaluate(BLIND3_FILE), evaluate(BLIND3_FILE, learnt=False)
     assert combined.recall > rules.recall
     assert combined.recall >= 0.94 and combined.false_alarm_rate <= 0.06, combined.summary()
+
+
+@pytest.mark.parametrize("name, recall, suicide, false_alarms", [
+    # Guards from round 3's measured figures minus a margin (docs/urgent_detection.md):
+    # blind4 93.6 %, 63/67, 2.0 %; holdout3 89.4 %, 30/36, 2.0 %.
+    ("blind4_set.yml", 0.92, 0.90, 0.03),
+    ("holdout3_set.yml", 0.87, 0.80, 0.03),
+])
+def test_round3_figures_do_not_fall(name, recall, suicide, false_alarms):
+    report = evaluate(DATA_DIR / name)
+    found, total = report.by_situation["suicide"]
+    assert report.recall >= recall and report.false_alarm_rate <= false_alarms, report.summary()
+    assert found / total >= suicide, report.summary()
 
 
 # --- the help ----------------------------------------------------------------------------
@@ -293,3 +309,51 @@ def test_a_broken_weights_file_leaves_the_rules_working(monkeypatch, tmp_path):
         load(broken)
     monkeypatch.setattr(detector, "get_model", lambda: load(broken))
     assert [d.situation_id for d in detector.detect("je dors dehors")] == ["homeless"]
+
+
+# --- round 3 -----------------------------------------------------------------------------
+
+def test_round3_sets_are_in_place():
+    assert "train_set3.yml" in TRAIN_FILES and "holdout3_set.yml" in REPORTED_FILES
+    urgent, ordinary = load_eval_set(DATA_DIR / "train_set3.yml")
+    counts = Counter(s for case in urgent for s in case.expected)
+    assert counts["suicide"] >= 300 and min(counts.values()) >= 80, counts
+    assert len(ordinary) >= 600
+
+
+def test_negation_scope_features():
+    from urgent.learnt import features
+
+    found = features("je ne suis pas à la rue, je dors chez moi")
+    assert {"n:suis", "n:a", "n:rue"} <= found
+    assert "n:dors" not in found  # the comma ends the scope
+    assert not any(f.startswith("n:") for f in features("je suis a la rue"))
+
+
+def test_a_date_in_the_message_does_not_veto_suicidal_thoughts():
+    """ "J'ai fait une tentative l'an dernier et j'y repense": the model may still raise it;
+    a rule match cancelled as past ("idées noires il y a 10 ans") still vetoes it."""
+    assert "suicide" not in detect_rules("j'ai fait une tentative l'an dernier et j'y repense")[1]
+    assert "suicide" in detect_rules("mon père s'est suicidé il y a 20 ans")[1]
+    assert "food" in detect_rules("j'ai eu faim il y a 3 ans")[1]
+
+
+@pytest.mark.parametrize("text, situation", [
+    ("je me fais du mal", "suicide"), ("je vais me pendre", "suicide"),
+    ("j'ai peur de passer à l'acte ce soir", "suicide"), ("j'ai pris toutes mes pilules", "suicide"),
+    ("je veux rejoindre mon mari au ciel", "suicide"), ("ils vont nous couper le gaz", "energy"),
+])
+def test_round3_rules(text, situation):
+    assert situation in [d.situation_id for d in detect_rules(text)[0]]
+
+
+@pytest.mark.parametrize("text", [
+    "je me suis fait du mal au dos", "on a coupé le chauffage, il fait doux", "il a coupé du bois",
+    "ils coupent l'eau demain matin pour changer les tuyaux de l'immeuble", "aucune expulsion en vue",
+    "je ne risque pas d'etre mis dehors", "on a dormi dans la voiture pendant les vacances",
+    "il me bat toujours aux cartes", "la crise nous a frappés comme tout le monde",
+    "j'en ai marre de la vie chère", "j'aimerais disparaître de vos listes",
+    "je pense pas du tout à en finir, c'est pour le dossier",
+])
+def test_round3_near_misses_are_not_rules_alarms(text):
+    assert detect_rules(text)[0] == []

@@ -21,6 +21,10 @@ from urgent.situations import Situation, UrgentData, UrgentDataError, get_data
 logger = logging.getLogger(__name__)
 
 CORRECTED_SCORE = 0.8  # a match that needed a typo correction is a little less sure
+# A date or "maintenant ça va" somewhere in the message does not veto the learnt model for
+# suicidal thoughts: "j'ai fait une tentative l'an dernier et j'y repense" (round 3). A rule
+# match cancelled as past ("idées noires il y a 10 ans") still vetoes it.
+PAST_DOES_NOT_VETO = frozenset({"suicide"})
 _CLAUSE_BREAKS = {".", ",", "mais"}
 _SENTENCE_BREAKS = {"."}
 
@@ -181,6 +185,8 @@ def _vetoes(text: _Text, situation: Situation, data: UrgentData) -> bool:
     ("il y a 3 ans", "maintenant ça va")."""
     if any(p.regex.search(text.string) for p in situation.excludes):
         return True
+    if situation.id in PAST_DOES_NOT_VETO:
+        return False
     return any(r.search(text.string) for r in (*data.long_ago, *data.resolved))
 
 

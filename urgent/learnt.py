@@ -26,19 +26,30 @@ from urgent.normalize import normalize
 from urgent.situations import DATA_DIR, UrgentDataError, get_data
 
 MODEL_FILE = DATA_DIR / "learnt_model.json"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 CHAR_SIZES = (3, 4, 5)
+# Round 3: the next words after one of these (within the clause) also give "n:" features.
+NEGATIONS = frozenset({"pas", "jamais", "plus", "aucun", "aucune", "rien", "ne", "n", "sans", "ni",
+                       "personne"})
+NEGATION_SCOPE = 3
 _PUNCTUATION = {".", ","}
+
+
+def _plain(text: str) -> list[str]:
+    """The rules' normalisation (accents stripped, SMS forms spelled out), punctuation kept."""
+    return normalize(text[:2000], get_data().sms)
 
 
 def tokens(text: str) -> list[str]:
     """Plain words of ``text`` (the rules' normalisation, SMS forms spelled out)."""
-    return [t for t in normalize(text[:2000], get_data().sms) if t not in _PUNCTUATION]
+    return [t for t in _plain(text) if t not in _PUNCTUATION]
 
 
 def features(text: str) -> set[str]:
-    """Binary features: words, word pairs (across punctuation too) and character n-grams."""
-    words = tokens(text)
+    """Binary features: words, word pairs (across punctuation too), character n-grams, and
+    the words in the scope of a negation ("n:rue" in "je ne suis pas a la rue")."""
+    plain = _plain(text)
+    words = [t for t in plain if t not in _PUNCTUATION]
     found: set[str] = set()
     for index, word in enumerate(words):
         found.add("w:" + word)
@@ -48,6 +59,15 @@ def features(text: str) -> set[str]:
         for size in CHAR_SIZES:
             for start in range(len(padded) - size + 1):
                 found.add("c:" + padded[start:start + size])
+    scope = 0
+    for token in plain:
+        if token in _PUNCTUATION:
+            scope = 0
+        elif token in NEGATIONS:
+            scope = NEGATION_SCOPE
+        elif scope:
+            found.add("n:" + token)
+            scope -= 1
     return found
 
 
