@@ -91,6 +91,23 @@ def team_message(req: AppointmentRequest, moved: RequestTransfer) -> tuple[str, 
     return subject, "\n".join(x for x in lines if x)
 
 
+def _claim(s, moved: RequestTransfer, column) -> bool:  # noqa: ANN001
+    """Mark one message as sent before sending it (a conditional UPDATE, committed): the web job and
+    the staff page's "right after the transfer" run, in any number of processes, never send it
+    twice. A failed send gives the claim back; a process killed mid-send loses that one message
+    (the request and its history stay in the inbox), which beats sending it twice."""
+    claimed = s.execute(
+        update(RequestTransfer)
+        .where(RequestTransfer.id == moved.id, column.is_(None))
+        .values({column.key: datetime.now(timezone.utc)})
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    s.commit()
+    if claimed:
+        s.refresh(moved, [column.key])
+    return claimed
+
+
 def deliver_transfers(*, url: str | None = None, settings: Settings | None = None, limit: int = 50) -> tuple[int, int]:
     """Send the transfer messages still due. Returns (messages delivered, failures)."""
     settings = settings or get_settings()
@@ -112,7 +129,8 @@ def deliver_transfers(*, url: str | None = None, settings: Settings | None = Non
             req, team = moved.request, moved.to_team
             if moved.resident_channel is None:
                 moved.resident_channel = resident_channel(req, settings)
-            if moved.resident_notified_at is None and moved.resident_channel not in WAITING:
+            if (moved.resident_notified_at is None and moved.resident_channel not in WAITING
+                    and _claim(s, moved, RequestTransfer.resident_notified_at)):
                 try:
                     text = resident_message(req, team.name, team.phone)
                     if moved.resident_channel == "telegram":
@@ -123,18 +141,20 @@ def deliver_transfers(*, url: str | None = None, settings: Settings | None = Non
                     moved.resident_notified_at = datetime.now(timezone.utc)
                     delivered += 1
                 except notify.ChannelError as exc:
+                    moved.resident_notified_at = None  # the claim is given back: retried later
                     moved.resident_notify_attempts += 1
                     failed += 1
                     log.warning("transfer %s: resident message failed (%s)", moved.id, type(exc).__name__)
                     if moved.resident_notify_attempts >= MAX_ATTEMPTS and req.contact_phone:
                         moved.resident_channel = "phone"  # the team calls instead
-            if moved.team_notified_at is None:
+            if moved.team_notified_at is None and _claim(s, moved, RequestTransfer.team_notified_at):
                 subject, text = team_message(req, moved)
                 tried, errors = notify.send_to_team(settings, team, subject, text)
                 if tried == 0 or len(errors) < tried:
                     moved.team_notified_at = datetime.now(timezone.utc)
                     delivered += 1
                 else:
+                    moved.team_notified_at = None
                     moved.team_notify_attempts += 1
                     failed += 1
                     log.warning("transfer %s: team message failed (%s)", moved.id, "; ".join(errors))

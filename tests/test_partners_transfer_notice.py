@@ -189,3 +189,45 @@ def test_the_widget_shows_the_transfer_after_the_greeting(tmp_path, monkeypatch)
             third = client.post("/api/chat", json={"sender": sender, "message": "/greet"}).json()["messages"]
             assert not any("transmise" in (m.get("text") or "") for m in third)
     get_settings.cache_clear()
+
+
+def test_two_senders_at_once_send_each_transfer_message_once(alice, world, sent, monkeypatch):
+    """The web job and the staff page's background run (any number of processes) race: each message
+    is claimed before it is sent, so the resident and the team get it once."""
+    import threading
+
+    set_contact(world, telegram_chat_id="4242", contact_channel="telegram")
+    transfer(alice, world)
+    slow = threading.Barrier(2, timeout=5)
+    captured = notify.send_telegram
+
+    def slow_send(settings, chat, text):
+        try:
+            slow.wait()  # both senders hold their rows before either sends
+        except threading.BrokenBarrierError:
+            pass
+        captured(settings, chat, text)
+
+    monkeypatch.setattr(notify, "send_telegram", slow_send)
+    results = []
+    runners = [threading.Thread(target=lambda: results.append(transfer_notify.deliver_transfers(url=world.url)))
+               for _ in range(2)]
+    for t in runners:
+        t.start()
+    for t in runners:
+        t.join(20)
+    assert sorted(to for _kind, to, _text in sent) == ["-1001", "4242"], sent
+    assert sum(delivered for delivered, _failed in results) == 2
+
+
+def test_a_failed_send_gives_its_claim_back(alice, world, sent, monkeypatch):
+    set_contact(world, telegram_chat_id="4242", contact_channel="telegram")
+    transfer(alice, world)
+
+    def down(settings, chat, text):
+        raise notify.ChannelError("telegram down")
+
+    monkeypatch.setattr(notify, "send_telegram", down)
+    assert transfer_notify.deliver_transfers(url=world.url) == (0, 2)
+    monkeypatch.setattr(notify, "send_telegram", lambda settings, chat, text: sent.append(("telegram", chat, text)))
+    assert transfer_notify.deliver_transfers(url=world.url) == (2, 0), "retried once the channel is back"
