@@ -79,7 +79,7 @@ def one_start(direct: bool = False) -> tuple[float, float, dict[str, float], dic
                 time.sleep(0.2)
             for pid in children(proc.pid):
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                name = ("rasa" if "rasa run" in cmdline or cmdline.endswith("rasa") else
+                name = ("rasa" if "rasa run" in cmdline or "rasa.__main__" in cmdline or cmdline.endswith("rasa") else
                         "actions" if "rasa_sdk" in cmdline else "web" if "uvicorn" in cmdline else
                         "calculator" if "calculator.server" in cmdline else None)
                 if name:
