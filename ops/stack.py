@@ -27,11 +27,7 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 # Starts `rasa` with the redaction filter of the other processes, and the HTTP API token (when
 # the API is on) taken from the environment (RASA_API_TOKEN, removed before Rasa runs): a token
 # on the command line would be readable by every local user (ps).
-# skops.io (how Rasa loads the LogisticRegressionClassifier) lists every scikit-learn type by
-# scanning sys.modules when first imported: about 1 s before TensorFlow is loaded, 10-15 s after
-# (thousands of modules), so it is imported first.
-RASA_LAUNCH = ("import os, sys\ntry:\n    import skops.io\nexcept ImportError:\n    pass\n"
-               "from privacy.logging_filter import install_redaction; install_redaction(); "
+RASA_LAUNCH = ("import os, sys; from privacy.logging_filter import install_redaction; install_redaction(); "
                "token = os.environ.pop('RASA_API_TOKEN', ''); "
                "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token', token] if token else [])]; "
                "from rasa.__main__ import main; main()")
