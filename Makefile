@@ -15,10 +15,10 @@ run: setup model
 test: setup model
 	bash scripts/test.sh
 
-# Unit tests only (no model, no Rasa, no server, no browser, no PostgreSQL): the quick loop while
-# coding. `make test` still runs everything.
+# Unit tests only (no model, no Rasa, no server, no browser, no PostgreSQL, no OpenFisca run): the
+# quick loop while coding. `make test` still runs everything.
 test-fast: $(STAMPS)/app
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not browser and not postgres" \
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not browser and not postgres and not slow" \
 	  --deselect tests/test_privacy.py::test_stores_written_by_the_real_rasa
 
 setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/calc $(STAMPS)/chromium

@@ -10,6 +10,7 @@ import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ class Stack:
     enable_api: bool = False
     api_token: str = field(default="", repr=False)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
+    _launching: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _deferred: list[threading.Thread] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         if self.enable_api and not self.api_token:
@@ -197,6 +201,9 @@ class Stack:
         # Rasa first: loading TensorFlow, spaCy and the model is the longest step of the start and
         # needs no database, so it runs while the schema is brought up to date.
         self._launch("rasa", commands.pop("rasa"), env)
+        # OpenFisca's import and warm-up would take a core from Rasa's start: the calculator starts
+        # once Rasa answers (/health does not wait for it; the bot answers from the rules meanwhile).
+        calculator = commands.pop("calculator", None)
         try:
             # The database schema before the action server: it books into it from the first message.
             subprocess.run([str(APP_PYTHON), "-m", "booking.cli", "upgrade-db"], cwd=ROOT, env=env,
@@ -206,19 +213,44 @@ class Stack:
             raise RuntimeError(f"la mise à jour de la base a échoué (code {exc.returncode})") from exc
         for name, cmd in commands.items():
             self._launch(name, cmd, env)
+        if calculator:
+            self._launch_when_rasa_answers("calculator", calculator, env)
 
     def _launch(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
         # Own process group: Ctrl-C in the terminal reaches us, and we stop each group.
         # Output goes through a pipe into logs/<name>.log, redacted and rotated (ops/log_pump.py).
-        self.processes[name] = proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        with self._launching:
+            if self._stopping.is_set():
+                return
+            self.processes[name] = proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True)
         log_pump.pump(proc.stdout, self.log_dir / f"{name}.log")
+
+    def _launch_when_rasa_answers(self, name: str, cmd: list[str], env: dict[str, str],
+                                  timeout: float = 600) -> None:
+        def wait_then_launch() -> None:
+            deadline = time.monotonic() + timeout   # Rasa never up: launched anyway, at the end
+            while not self._stopping.is_set() and time.monotonic() < deadline:
+                rasa = self.processes.get("rasa")
+                if rasa is None or rasa.poll() is not None:
+                    break
+                try:
+                    if httpx.get(f"{self.rasa_url}/", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                self._stopping.wait(0.5)
+            self._launch(name, cmd, env)
+
+        thread = threading.Thread(target=wait_then_launch, name=f"launch-{name}", daemon=True)
+        self._deferred.append(thread)
+        thread.start()
 
     def wait_healthy(self, timeout: float = 240) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for name, proc in self.processes.items():
+            for name, proc in list(self.processes.items()):
                 if proc.poll() is not None and name != "calculator":  # optional: rules answer without it
                     raise RuntimeError(f"{name} stopped (exit {proc.returncode}); see {self.log_dir}")
             try:
@@ -230,6 +262,10 @@ class Stack:
         raise TimeoutError(f"not healthy after {timeout:.0f} s; see {self.log_dir}")
 
     def stop(self) -> None:
+        self._stopping.set()   # a deferred launch that has not happened will not happen
+        for thread in self._deferred:
+            thread.join(timeout=5)
+        self._deferred.clear()
         for proc in self.processes.values():
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -240,6 +276,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.processes.clear()
+        self._stopping.clear()
 
 
 def main() -> int:
@@ -270,9 +307,9 @@ def main() -> int:
               f"  Canal REST de Rasa    : {stack.rasa_url}/webhooks/rest/webhook (local)\n"
               f"Ctrl-C pour tout arrêter.", flush=True)
         # The calculator is optional: without it the bot answers from the catalogue rules.
-        while all(p.poll() is None for n, p in stack.processes.items() if n != "calculator"):
+        while all(p.poll() is None for n, p in list(stack.processes.items()) if n != "calculator"):
             time.sleep(1)
-        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        dead = [n for n, p in list(stack.processes.items()) if p.poll() is not None]
         print(f"Arrêt : {', '.join(dead)} s'est arrêté (voir {stack.log_dir}).", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -13,6 +13,8 @@ and a person is offered.
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -243,6 +245,27 @@ def is_answer(question: Question | None, text: str, profile: dict[str, Any]) -> 
 
 # --- the service -------------------------------------------------------------------------------
 
+# next_question is a pure function of the profile (and the catalogue) and costs a few ms: a turn
+# asks it for the same profile several times (choosing, showing, counting the progress), so the
+# latest answers are kept. A changed catalogue (another object) is never served an old answer.
+_NEXT_CACHE: OrderedDict[str, tuple[Any, Question | None]] = OrderedDict()
+_NEXT_CACHE_SIZE = 512
+
+
+def _next_question(profile: dict[str, Any], catalogue: Any = None) -> Question | None:  # noqa: ANN401
+    catalogue = catalogue or load_catalogue()
+    key = json.dumps(profile, sort_keys=True, default=str)
+    hit = _NEXT_CACHE.get(key)
+    if hit is not None and hit[0] is catalogue:
+        _NEXT_CACHE.move_to_end(key)
+        return hit[1]
+    question = next_question(profile, catalogue)
+    _NEXT_CACHE[key] = (catalogue, question)
+    if len(_NEXT_CACHE) > _NEXT_CACHE_SIZE:
+        _NEXT_CACHE.popitem(last=False)
+    return question
+
+
 
 def current_question(state: State) -> Question | None:
     """The question to ask now, or None when it is time for the results."""
@@ -253,7 +276,7 @@ def current_question(state: State) -> Question | None:
         state.modifying = None
     if state.answered() >= state.budget:
         return None
-    following = next_question(state.profile)
+    following = _next_question(state.profile)
     if following is not None and _commune_now(state):
         return question_by_id(EARLY_QUESTION)
     return following
@@ -274,7 +297,7 @@ def _commune_now(state: State) -> bool:
 
 def more_questions(state: State) -> bool:
     """Can more answers change a result? ("Préciser mes résultats")"""
-    return next_question(state.profile) is not None
+    return _next_question(state.profile) is not None
 
 
 def refine(state: State) -> None:
@@ -452,7 +475,7 @@ def estimated_total(state: State) -> int:
     count = state.answered()
     catalogue = load_catalogue()
     while count < state.budget:
-        question = next_question(profile, catalogue)
+        question = _next_question(profile, catalogue)
         if question is None:
             break
         profile[question.id] = UNKNOWN

@@ -4,7 +4,7 @@
 # The inputs are hashed (file names and contents, not dates: a fresh clone has new dates but the
 # same model). A trained model is stored outside the repository under that hash, so a fresh clone
 # or another worktree on the same machine copies it instead of training again; Rasa's own cache of
-# trained components lives there too, so a change to stories alone does not retrain DIET.
+# trained components lives there too, so a change to stories alone does not retrain the NLU.
 # urgent/ is not an input: UrgentDetector is not trainable and calls urgent.detect() at run
 # time, so its rules and data are read when Rasa loads, never stored in the model.
 set -euo pipefail

@@ -1,8 +1,9 @@
-"""Keeps bot/domain.yml in step with benefits/questions.yml: one slot, one `action_ask_<id>` and
-one place in profile_form's required_slots per question.
+"""Keeps bot/domain.yml in step with benefits/questions.yml: one slot and one place in
+profile_form's required_slots per question, and no `action_ask_<id>` (validate_profile_form asks
+every question itself, in the same action-server call: an ask action would ask it twice).
 
     .venv/bin/python scripts/sync_domain.py            # check: lists what is missing or extra, exit 1 if any
-    .venv/bin/python scripts/sync_domain.py --write    # add the missing lines (text edit, comments kept)
+    .venv/bin/python scripts/sync_domain.py --write    # add the missing lines, drop the ask actions (text edit)
 
 The domain is edited as text, not re-dumped, so that its comments and layout stay as written.
 """
@@ -30,17 +31,22 @@ def differences(domain: dict, ids: list[str]) -> dict[str, list[str]]:
     """What the domain lacks (or has too many of) for these question ids."""
     slots = domain.get("slots") or {}
     actions = domain.get("actions") or []
+    responses = set(domain.get("responses") or {})
     form = ((domain.get("forms") or {}).get("profile_form") or {}).get("required_slots") or []
     asks = {a[len("action_ask_"):] for a in actions if a.startswith("action_ask_")}
     other_forms = {slot for name, spec in (domain.get("forms") or {}).items() if name != "profile_form"
                    for slot in (spec or {}).get("required_slots") or []}
     return {
         "missing slots": [i for i in ids if i not in slots],
-        "missing ask actions": [f"action_ask_{i}" for i in ids if i not in asks],
+        "ask actions of questions (validate_profile_form asks them)": [
+            f"action_ask_{i}" for i in ids if i in asks or f"profile_form_{i}" in asks],
+        "ask responses of questions (validate_profile_form asks them)": [
+            f"utter_ask_{i}" for i in ids if {f"utter_ask_{i}", f"utter_ask_profile_form_{i}"} & responses],
         "missing in profile_form": [i for i in ids if i not in form],
         "extra in profile_form": [s for s in form if s not in ids],
         "ask actions without a question": sorted(
-            f"action_ask_{a}" for a in asks - set(ids) - other_forms - {"delete_data"}),
+            f"action_ask_{a}" for a in asks - set(ids) - {f"profile_form_{i}" for i in ids}
+            - other_forms - {"delete_data"}),
         "slots not filled by the action server": [
             i for i in ids if i in slots and slots[i].get("mappings") != [{"type": "custom"}]],
     }
@@ -53,12 +59,9 @@ def _write(text: str, ids: list[str], diff: dict[str, list[str]]) -> str:
     if new_slots:
         text = text.replace(marker, new_slots + marker, 1) if marker in text else \
             text.replace("slots:\n", "slots:\n" + new_slots, 1)
-    # Ask actions: after the last action_ask_<question>.
-    missing_actions = diff["missing ask actions"]
-    if missing_actions:
-        asks = [m for m in re.finditer(r"^  - action_ask_(\w+)\n", text, flags=re.M) if m.group(1) in ids]
-        at = asks[-1].end() if asks else text.index("actions:\n") + len("actions:\n")
-        text = text[:at] + "".join(f"  - {a}\n" for a in missing_actions) + text[at:]
+    # Ask actions of questions: removed (the validation action asks).
+    for question_id in ids:
+        text = re.sub(rf"^  - action_ask_(profile_form_)?{question_id}\n", "", text, flags=re.M)
     # profile_form: rewrite the required_slots list in the questions' order.
     form = re.search(r"(    required_slots: \[)([^\]]*)(\])", text[text.index("  profile_form:"):])
     if form and (diff["missing in profile_form"] or diff["extra in profile_form"]):

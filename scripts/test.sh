@@ -18,6 +18,7 @@ mkdir -p results
 step "ruff" .venv/bin/ruff check .
 step "urgent NLU component (Rasa env)" .venv-rasa/bin/python tests/rasa_env/check_urgent_component.py
 step "spaCy NLU component (Rasa env)" .venv-rasa/bin/python tests/rasa_env/check_spacy_component.py
+step "SQLite tracker store (Rasa env)" .venv-rasa/bin/python tests/rasa_env/check_tracker_store.py
 step "rasa data validate" $RASA data validate --config config.yml --domain bot/domain.yml --data bot/data --fail-on-warnings --quiet
 step "rasa test stories" $RASA test core --model models/avecvous.tar.gz --stories bot/tests \
   --fail-on-prediction-errors --out results/core --quiet

@@ -31,3 +31,17 @@ def run_action(action: Action, tracker: Tracker) -> tuple[list[dict], Collecting
 
 def slot_events(events: list[dict]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def ask_now(slots: dict[str, Any], question_id: str) -> tuple[list[dict], CollectingDispatcher]:
+    """Shows one question as the questionnaire would ("Modifier une réponse"), with the state's
+    slot events: for tests that start from a given question."""
+    from bot.actions.questionnaire import ask
+    from bot.actions.tracker_profile import state_events, state_from_tracker
+
+    tracker = make_tracker(slots)
+    state = state_from_tracker(tracker)
+    before = dict(state.profile)
+    dispatcher = CollectingDispatcher()
+    ask(dispatcher, state, guide=bool(slots.get("guide_mode")), question_id=question_id)
+    return state_events(state, before), dispatcher

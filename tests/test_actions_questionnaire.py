@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.actions.questionnaire import ASK_ACTIONS, ValidateProfileForm
-from tests.action_helpers import make_tracker, run_action, slot_events
+from bot.actions.questionnaire import ValidateProfileForm
+from tests.action_helpers import ask_now, make_tracker, run_action, slot_events
 
 FORM = ValidateProfileForm()
 
@@ -79,13 +79,13 @@ def test_forged_button_value_is_refused():
 
 
 def test_bad_answer_gets_a_hint_and_counts_the_try():
-    events, dispatcher = run_action(FORM, make_tracker({"requested_slot": "age", "question_tries": 0}, "bof"))
+    events, dispatcher = run_action(FORM, make_tracker({"requested_slot": "age", "question_tries": 0,
+                                                        "questionnaire": {"a": "age", "s": 1}}, "bof"))
     slots = slot_events(events)
     assert "age" not in slots and slots["question_tries"] == 1
     assert slots["requested_slot"] == "age"
-    assert not dispatcher.messages   # the hint travels with the question asked again: one message
-    ask = next(a for a in ASK_ACTIONS if a.question_id == "age")()
-    _, dispatcher = run_action(ask, make_tracker({k: v for k, v in slots.items()}))
+    # The hint travels with the question asked again, in the same call: one message.
+    assert len(dispatcher.messages) == 1
     assert "Je n'ai pas bien compris" in dispatcher.messages[0]["text"]
     assert "Quel âge avez-vous ?" in dispatcher.messages[0]["text"]
 
@@ -146,8 +146,7 @@ def test_finished_profile_ends_the_form():
 
 
 def test_ask_actions_use_the_question_wording_and_buttons():
-    ask = next(a for a in ASK_ACTIONS if a.question_id == "household")()
-    _, dispatcher = run_action(ask, make_tracker({"requested_slot": "household"}))
+    _, dispatcher = ask_now({"requested_slot": "household"}, "household")
     message = dispatcher.messages[0]
     assert "seul" in message["text"].lower()
     payloads = [b["payload"] for b in message["buttons"]]
@@ -155,7 +154,6 @@ def test_ask_actions_use_the_question_wording_and_buttons():
 
 
 def test_ask_offers_skip_after_a_failed_try():
-    ask = next(a for a in ASK_ACTIONS if a.question_id == "age")()
-    _, dispatcher = run_action(ask, make_tracker({"requested_slot": "age", "question_tries": 1,
-                                                  "questionnaire": {"a": "age", "s": 1, "t": 1}}))
+    _, dispatcher = ask_now({"requested_slot": "age", "question_tries": 1,
+                             "questionnaire": {"a": "age", "s": 1, "t": 1}}, "age")
     assert any(b["title"] == "Passer cette question" for b in dispatcher.messages[0]["buttons"])

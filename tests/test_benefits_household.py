@@ -435,14 +435,13 @@ def test_sync_domain_finds_what_the_domain_lacks():
     ids = [q.id for q in load_catalogue().questions]
     assert not any(module.differences(domain, ids).values())
     del domain["slots"]["partner_age"]
-    domain["actions"].remove("action_ask_children_school")
+    domain["forms"]["profile_form"]["required_slots"].remove("children_school")
     found = module.differences(domain, ids)
     assert found["missing slots"] == ["partner_age"]
-    assert found["missing ask actions"] == ["action_ask_children_school"]
+    assert found["missing in profile_form"] == ["children_school"]
     # --write adds the lines without touching the rest of the file.
     text = module.DOMAIN.read_text()
     stripped = text.replace("  partner_age: {type: any, influence_conversation: false, mappings: [{type: custom}]}\n", "")
-    stripped = stripped.replace("  - action_ask_children_school\n", "")
     rewritten = module._write(stripped, ids, module.differences(yaml.safe_load(stripped), ids))
     assert not any(module.differences(yaml.safe_load(rewritten), ids).values())
     assert "# Conversation state kept by the actions." in rewritten

@@ -11,6 +11,9 @@ from calculator.differential import compare, generate, interview, openfisca_verd
 from calculator.situation import build_situation
 from tests.calculator_support import calculator_process  # noqa: F401 - session fixture
 
+# Real OpenFisca computations (a minute or more): in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PERIOD = "2026-12"
 # Floors under the figures measured on these 20 households (seed 11, not the benchmark's seed 54).
 # Before the household questions: recall 0.804, precision 0.804. With the partner, incomes by type,

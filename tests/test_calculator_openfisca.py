@@ -10,6 +10,9 @@ from calculator import client
 from ops.stack import CALC_PYTHON
 from tests.calculator_support import calculator_process  # noqa: F401 - session fixture
 
+# Real OpenFisca computations (a minute or more): in `make test`, not in `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PERIOD = "2026-12"
 SINGLE = {"age": 35, "household": "alone", "children_count": 0, "income_monthly": 0, "income_kinds": ["none"],
           "work": "job_seeker", "disability": "none", "commune": "54395"}

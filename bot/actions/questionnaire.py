@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 import questionnaire as service
-from benefits import evaluate, load_questions
+from benefits import evaluate
 from bot.actions.buttons import PRIVACY, button
 from bot.actions.tracker_profile import (
     answers_this_message,
@@ -179,7 +179,9 @@ class ValidateProfileForm(Action):
         else:
             message = None
         if message is INTERRUPT:
-            return []  # rejected: a rule takes over
+            if active:
+                return []  # rejected: a rule takes over
+            message = None   # the form is being opened: ask its question (there is no other ask)
         if isinstance(message, tuple):   # a button of an earlier message: change that answer
             _, named, values = message
             earlier = service.question_by_id(named)
@@ -192,28 +194,32 @@ class ValidateProfileForm(Action):
                 events.append(SlotSet("commune_candidates", [{"code": c, "name": n} for c, n in step.candidates]))
             elif q is not None and q.id in state.profile:
                 events.append(SlotSet("commune_candidates", None))
-        events += state_events(state, before)
         if state.profile != before:
             on_profile_changed(dict(state.profile))
         stats = {"channel": channel_of(tracker), "mode": "guide" if guide else "self",
                  "commune": state.profile.get("commune")}
         if state.mode == "recap":
-            # The recap is shown by the ask action of any question (the form needs one).
-            events.append(SlotSet("requested_slot", requested or state.order[0]))
-            return events
+            # The recap, shown here; the form needs a requested slot to stay open.
+            ask(dispatcher, state, guide=guide)
+            return events + state_events(state, before) + [SlotSet("requested_slot", requested or state.order[0])]
         nxt = service.current_question(state)
         if nxt is None:
             # Results now: all is known, or enough for a first screen (then offer to refine).
             if not tracker.get_slot("profile_complete"):
                 record("conversation_finished", **stats)
                 record_results(evaluate(state.profile).likely, **stats)
+            events += state_events(state, before)
             events += [SlotSet("requested_slot", None), SlotSet("profile_complete", True),
                        SlotSet("more_questions", service.more_questions(state))]
             return events
         if nxt.id != requested:
             record("question_asked", key=nxt.id, **stats)
-        events.append(SlotSet("requested_slot", nxt.id))
-        return events
+        # The question is asked here, in the same action-server call: the domain has no
+        # action_ask_<question>, so Rasa's form asks nothing more (one round trip per turn).
+        candidates = next((e["value"] for e in events if e.get("name") == "commune_candidates"),
+                          tracker.get_slot("commune_candidates")) if nxt.id == "commune" else None
+        ask(dispatcher, state, guide=guide, candidates=candidates)
+        return events + state_events(state, before) + [SlotSet("requested_slot", nxt.id)]
 
 
 def _choice_button(q, choice: service.Choice) -> dict[str, str]:  # noqa: ANN001
@@ -265,40 +271,25 @@ def render(prompt: service.Prompt, *, guide: bool = False, first: bool = False,
     return text, buttons
 
 
-class AskQuestion(Action):
-    """Asks one question of benefits/questions.yml (or shows the recap), with its buttons."""
-
-    question_id = ""
-
-    def name(self) -> str:
-        return f"action_ask_{self.question_id}"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[EventType]:
-        state = state_from_tracker(tracker)
-        if state.mode is None:
-            current = service.current_question(state)
-            if current is None or current.id != self.question_id:
-                state.modifying = self.question_id   # the form asks this one: show this one
-        candidates = tracker.get_slot("commune_candidates") if self.question_id == "commune" else None
-        prompt = service.present(state)
-        if prompt is None:
-            return []
-        first = prompt.kind == "question" and not state.profile and state.streak == 1 and not state.history
-        if first:   # the introduction travels with the first question: one message, not two
-            intro = GUIDE_INTRO if tracker.get_slot("guide_mode") else START
-            prompt.note = "\n".join(filter(None, [intro, prompt.note]))
-        text, buttons = render(prompt, guide=bool(tracker.get_slot("guide_mode")), first=first,
-                               candidates=candidates)
-        dispatcher.utter_message(text=text, buttons=buttons or None)
-        return [SlotSet("questionnaire", state.to_data()), SlotSet("question_tries", float(state.tries))]
+def ask(dispatcher: CollectingDispatcher, state: service.State, *, guide: bool = False,
+        candidates: list[dict[str, str]] | None = None, question_id: str | None = None) -> bool:
+    """Shows what the questionnaire asks now (a question or the recap) as one chat message; the
+    state is updated (how often the question was shown, its note): store it after this call.
+    `question_id` shows that question now ("Modifier une réponse"). False when it is results time."""
+    if question_id and state.mode is None:
+        current = service.current_question(state)
+        if current is None or current.id != question_id:
+            state.modifying = question_id
+    prompt = service.present(state)
+    if prompt is None:
+        return False
+    first = prompt.kind == "question" and not state.profile and state.streak == 1 and not state.history
+    if first:   # the introduction travels with the first question: one message, not two
+        prompt.note = "\n".join(filter(None, [GUIDE_INTRO if guide else START, prompt.note]))
+    text, buttons = render(prompt, guide=guide, first=first, candidates=candidates)
+    dispatcher.utter_message(text=text, buttons=buttons or None)
+    return True
 
 
-def _ask_action(question_id: str) -> type[AskQuestion]:
-    return type(f"AskQuestion_{question_id}", (AskQuestion,), {"question_id": question_id})
-
-
-# One ask action per question of the catalogue (the domain declares the same names).
-ASK_ACTIONS = [_ask_action(q.id) for q in load_questions()]
-__all__ = ["ASK_ACTIONS", "Answer", "AskQuestion", "ValidateProfileForm", "answer_events", "on_profile_changed",
+__all__ = ["Answer", "ValidateProfileForm", "answer_events", "ask", "on_profile_changed",
            "profile_from_tracker", "question", "read_answer", "render"]

@@ -15,16 +15,16 @@ import time
 import uuid
 
 import httpx
-from common import QUESTIONNAIRE, cpu_ms, percentile, project_stack, rest_url
+from common import QUESTIONNAIRE, cpu_ms, percentile, project_stack, questionnaire, rest_url
 
 GOALS = {50: 300, 200: 1000}
 
 
-async def conversation(client: httpx.AsyncClient, url: str, turns: int, think: tuple[float, float],
+async def conversation(client: httpx.AsyncClient, url: str, n: int, turns: int, think: tuple[float, float],
                        rng: random.Random, latencies: list[float], errors: list[str]) -> None:
     sender = f"load-{uuid.uuid4().hex[:10]}"
     await asyncio.sleep(rng.uniform(*think))  # residents do not all press send in the same ms
-    for text in QUESTIONNAIRE[:turns]:
+    for text in questionnaire(n)[:turns]:
         t0 = time.perf_counter()
         try:
             resp = await client.post(url, json={"sender": sender, "message": text})
@@ -47,8 +47,8 @@ async def level(url: str, conversations: int, turns: int, think: tuple[float, fl
     cpu0 = sum(cpu_ms(pid) for pid in pids)
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        await asyncio.gather(*(conversation(client, url, turns, think, rng, latencies, errors)
-                               for _ in range(conversations)))
+        await asyncio.gather(*(conversation(client, url, n, turns, think, rng, latencies, errors)
+                               for n in range(conversations)))
     elapsed = time.perf_counter() - started
     return latencies, errors, elapsed, (sum(cpu_ms(pid) for pid in pids) - cpu0) / 1000
 

@@ -14,7 +14,7 @@ import time
 import uuid
 
 import httpx
-from common import QUESTIONNAIRE, bare_rasa, cpu_ms, percentile, project_stack, rest_url, summary
+from common import bare_rasa, cpu_ms, percentile, project_stack, questionnaire, rest_url, summary
 
 
 def turn(client: httpx.Client, url: str, sender: str, text: str) -> float:
@@ -44,7 +44,7 @@ def main() -> None:
                     cpu_bare0 = cpu_ms(bare_proc.pid) if bare_proc else 0
                     cpu_project0 = [cpu_ms(pid) for pid in project_pids]
                 sender = uuid.uuid4().hex[:10]
-                for text in QUESTIONNAIRE:
+                for text in questionnaire(n):
                     if bare_url:
                         b = turn(client, bare_url, f"bare-{sender}", text)
                         if n:

@@ -28,6 +28,15 @@ CACHE_DIR = Path(os.environ.get("AVECVOUS_CACHE_DIR")
 QUESTIONNAIRE = ["bonjour", "/start_benefits_check", "j'ai 45 ans", "seule", "2 enfants", "3 et 7 ans",
                  "1200 euros", "locataire", "500", "je suis au chomage", "non", "nancy"]
 
+
+def questionnaire(n: int) -> list[str]:
+    """The same resident with an age and an income of their own: each conversation is a new
+    profile for the server, as with real residents (no answer computed for an earlier one)."""
+    texts = list(QUESTIONNAIRE)
+    texts[2] = f"j'ai {25 + n % 40} ans"
+    texts[6] = f"{900 + 10 * (n % 50)} euros"
+    return texts
+
 RASA_ENV = {"PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
             "RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
 
