@@ -117,6 +117,11 @@ def test_from_start_to_booking_on_telegram(stack, tmp_path):
             consent = _wait_button(tg, count, "Oui")
             count = len(tg.calls_to("sendMessage", CHAT))
             _press(tg, "Oui", consent)
+            # "Dans quelques jours, puis-je vous demander si vous avez pu faire la demande ?"
+            followup = _wait_button(tg, count, "Oui")
+            assert "Dans quelques jours" in followup["params"]["text"]
+            count = len(tg.calls_to("sendMessage", CHAT))
+            _press(tg, "Oui", followup)
             recap = _wait_button(tg, count, "Confirmer")
             count = len(tg.calls_to("sendMessage", CHAT))
             _press(tg, "Confirmer", recap)
