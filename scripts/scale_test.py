@@ -67,6 +67,7 @@ PERSONA_TYPED = {
     "income_pension": "720 euros par mois", "housing": "locataire", "rent": "450 balles", "work": "retraitée",
     "disability": "non", "commune": "nancy", "pregnant": "non", "current_benefits": "aucune",
     "scholarship": "non", "widowed": "non", "needs_daily_help": "non ça va", "health_cover": "une mutuelle",
+    "situations": "aucune", "disability_who": "moi",
 }
 BOOKING_TYPED = {"booking_first_name": "Camille", "booking_contact": "06 12 34 56 78"}
 
