@@ -27,10 +27,11 @@ RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 # Starts `rasa` with the redaction filter of the other processes, and the HTTP API token (when
 # the API is on) taken from the environment (RASA_API_TOKEN, removed before Rasa runs): a token
-# on the command line would be readable by every local user (ps).
+# on the command line would be readable by every local user (ps). Passed as --auth-token=<token>:
+# a token that starts with '-' (1 in 64 of token_urlsafe's) would otherwise read as an option.
 RASA_LAUNCH = ("import os, sys; from privacy.logging_filter import install_redaction; install_redaction(); "
                "token = os.environ.pop('RASA_API_TOKEN', ''); "
-               "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token', token] if token else [])]; "
+               "sys.argv = ['rasa', *sys.argv[1:], *(['--auth-token=' + token] if token else [])]; "
                "from rasa.__main__ import main; main()")
 CALC_PYTHON = ROOT / ".venv-calc" / "bin" / "python"   # OpenFisca env (make setup); optional at run time
 MODEL_DIR = ROOT / "models"

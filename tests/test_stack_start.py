@@ -63,3 +63,27 @@ def test_a_stack_stopped_before_rasa_answers_never_starts_the_calculator(stack):
     stack.stop()
     time.sleep(1)
     assert stack.processes == {}
+
+
+def test_an_api_token_starting_with_a_dash_reaches_rasa(tmp_path):
+    """secrets.token_urlsafe starts with '-' once in 64 draws: passed as a separate argument, argparse
+    read it as an option and Rasa stopped at start ("argument -t/--auth-token: expected one argument")."""
+    import os
+    import subprocess
+
+    fake = tmp_path / "rasa"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text(
+        "import argparse, sys\n"
+        "def main():\n"
+        "    p = argparse.ArgumentParser(prog='rasa')\n"
+        "    p.add_argument('command')\n"
+        "    p.add_argument('-t', '--auth-token')\n"
+        "    print(repr(p.parse_args(sys.argv[1:]).auth_token))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ops_stack.ROOT)]),
+           "RASA_API_TOKEN": "-Xy_z123"}
+    out = subprocess.run([sys.executable, "-c", ops_stack.RASA_LAUNCH, "run"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "'-Xy_z123'"
