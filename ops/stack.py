@@ -183,9 +183,12 @@ class Stack:
     def _rasa_launcher(self) -> list[str]:
         return [str(RASA_PYTHON), "-c", RASA_LAUNCH]
 
+    def ports(self) -> tuple[int, ...]:
+        return (self.rasa_port, self.actions_port, self.web_port)
+
     def busy_ports(self) -> list[int]:
         busy = []
-        for port in (self.rasa_port, self.actions_port, self.web_port):
+        for port in self.ports():
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     busy.append(port)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -107,13 +106,8 @@ class ScaleStack(Stack):
         cmds.update(base)  # calculator, telegram
         return cmds
 
-    def busy_ports(self) -> list[int]:
-        busy = []
-        for port in (*self.rasa_ports, *self.actions_ports, self.web_port):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    busy.append(port)
-        return busy
+    def ports(self) -> tuple[int, ...]:
+        return (*self.rasa_ports, *self.actions_ports, self.web_port)
 
     def start(self) -> None:
         if busy := self.busy_ports():

@@ -116,3 +116,15 @@ def logged_in_client(app: FastAPI, email: str, password: str) -> TestClient:
     response = login(client, email, password)
     assert response.status_code == 303, response.text
     return client
+
+
+def post(client: TestClient, path: str, **data):  # noqa: ANN201
+    """A staff form post with the page's CSRF token, redirects not followed."""
+    data["csrf_token"] = csrf_of(client.get("/staff/requests").text)
+    return client.post(path, data=data, follow_redirects=False)
+
+
+def page_text(client: TestClient, path: str) -> str:
+    import html  # noqa: PLC0415 - csrf_of's parameter is named html
+
+    return html.unescape(client.get(path).text)

@@ -4,12 +4,10 @@ team, whose inbox shows "Personne à prévenir" until someone ticks "personne pr
 
 from __future__ import annotations
 
-import html
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from staff_fixtures import PASSWORD_A, csrf_of, logged_in_client, make_app, prepare_database
+from staff_fixtures import PASSWORD_A, logged_in_client, make_app, page_text, post, prepare_database
 
 from booking import notify, transfer_notify
 from booking.models import AppointmentRequest, RequestTransfer, StaffUser, Team
@@ -61,15 +59,6 @@ def alice(app):
 @pytest.fixture
 def chloe(app):
     return logged_in_client(app, "chloe@exemple.fr", PASSWORD_C)
-
-
-def post(client: TestClient, path: str, **data):
-    data["csrf_token"] = csrf_of(client.get("/staff/requests").text)
-    return client.post(path, data=data, follow_redirects=False)
-
-
-def page_text(client: TestClient, path: str) -> str:
-    return html.unescape(client.get(path).text)
 
 
 def set_contact(world, **values) -> None:

@@ -4,14 +4,21 @@ between teams, the resident and the receiving team informed, an admin's undo, th
 from __future__ import annotations
 
 import csv
-import html
 import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from staff_fixtures import PASSWORD_A, PASSWORD_ADMIN, csrf_of, logged_in_client, make_app, prepare_database
+from staff_fixtures import (
+    PASSWORD_A,
+    PASSWORD_ADMIN,
+    logged_in_client,
+    make_app,
+    page_text,
+    post,
+    prepare_database,
+)
 
 from booking import notify, transfer_notify
 from booking.models import AppointmentRequest, RequestTransfer, StaffUser, StatusChange, Team
@@ -59,15 +66,6 @@ def chloe(app):
 @pytest.fixture
 def admin(app):
     return logged_in_client(app, "admin@exemple.fr", PASSWORD_ADMIN)
-
-
-def post(client: TestClient, path: str, **data):
-    data["csrf_token"] = csrf_of(client.get("/staff/requests").text)
-    return client.post(path, data=data, follow_redirects=False)
-
-
-def page_text(client: TestClient, path: str) -> str:
-    return html.unescape(client.get(path).text)
 
 
 def listed(client: TestClient, path: str) -> str:
